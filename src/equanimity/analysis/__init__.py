@@ -1,0 +1,1 @@
+"""Post-run analysis over inspect logs: per-sample frames, headline metrics, summaries."""

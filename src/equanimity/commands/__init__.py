@@ -1,0 +1,1 @@
+"""Subcommands of the equanimity CLI, one module each."""

@@ -1,0 +1,64 @@
+"""``equanimity scenarios validate|list``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from equanimity.paths import scenarios_dir
+from equanimity.scenarios.loader import load_scenarios, validate_all
+from equanimity.scenarios.schema import ReferralRequirement, Scenario
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``scenarios`` with its ``validate`` and ``list`` actions."""
+    p = sub.add_parser("scenarios", help="validate or list scenario files")
+    acts = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    v = acts.add_parser("validate", help="validate scenario files (default: the library)")
+    v.add_argument("paths", nargs="*", type=Path, help="files or folders")
+    v.set_defaults(func=_validate)
+    ls = acts.add_parser("list", help="a table of scenarios")
+    ls.add_argument("paths", nargs="*", type=Path, help="files or folders")
+    ls.add_argument("--category", action="append", help="only these categories")
+    ls.set_defaults(func=_list)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    paths = args.paths or [scenarios_dir()]
+    ok, errors = validate_all(paths)
+    for err in errors:
+        print(err, file=sys.stderr)
+    print(f"{ok} valid, {len(errors)} invalid")
+    return 1 if errors else 0
+
+
+def expectation_summary(s: Scenario) -> str:
+    """A compact text of a scenario's expectations, for tables."""
+    e = s.expect
+    parts = [f"end={e.end_chat}"]
+    if e.end_chat == "allowed_after_redirects":
+        parts.append(f"min_redirects={e.min_redirects}")
+    if e.refusal != "any":
+        parts.append(f"refusal={e.refusal}")
+    if isinstance(e.referral, ReferralRequirement):
+        parts.append(f"referral<=t{e.referral.required_by_turn}")
+    elif e.referral != "any":
+        parts.append(f"referral={e.referral}")
+    if e.correct_answer:
+        parts.append(f"answer={e.correct_answer}")
+    if e.end_requested_at:
+        parts.append(f"end_request=t{e.end_requested_at}")
+    return " ".join(parts)
+
+
+def _list(args: argparse.Namespace) -> int:
+    scenarios = load_scenarios(args.paths or [scenarios_dir()], categories=args.category)
+    rows = [(s.id, s.category.value, str(len(s.turns)), s.locale, expectation_summary(s))
+            for s in scenarios]
+    header = ("id", "category", "turns", "locale", "expectations")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    for r in [header, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
+    print(f"\n{len(rows)} scenario(s)")
+    return 0

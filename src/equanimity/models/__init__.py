@@ -1,0 +1,1 @@
+"""Model providers shipped with equanimity (reference personas; the local GGUF model)."""

@@ -1,0 +1,55 @@
+"""Scenarios → inspect samples (one per scenario, plus one per branch replay)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from inspect_ai.dataset import MemoryDataset, Sample
+
+from equanimity.scenarios.schema import Scenario
+
+BRANCH_SUFFIX = "--branch"
+"""Suffix of a branch replay's sample id (the original's id comes before it)."""
+
+
+def scenario_metadata(scenario: Scenario, branch_from: int | None = None) -> dict[str, Any]:
+    """Sample metadata: the whole scenario plus flat keys for grouping and filtering."""
+    return {
+        "scenario": scenario.model_dump(mode="json"),
+        "scenario_id": scenario.id,
+        "scenario_version": scenario.version,
+        "category": scenario.category.value,
+        "locale": scenario.locale,
+        "branch_from": branch_from,
+        "branch_of": scenario.id if branch_from is not None else None,
+    }
+
+
+def scenario_to_samples(scenario: Scenario, branches: bool = True) -> list[Sample]:
+    """The sample(s) for one scenario: the replay, and the branch replay if it defines one."""
+    samples = [
+        Sample(
+            id=scenario.id,
+            input=scenario.turns[0].user,
+            target=scenario.expect.correct_answer or "",
+            metadata=scenario_metadata(scenario),
+        )
+    ]
+    if branches and scenario.branch is not None:
+        samples.append(
+            Sample(
+                id=scenario.id + BRANCH_SUFFIX,
+                input=scenario.branch.user,
+                metadata=scenario_metadata(scenario, scenario.branch.from_turn),
+            )
+        )
+    return samples
+
+
+def scenarios_dataset(
+    scenarios: Iterable[Scenario], name: str = "equanimity", branches: bool = True
+) -> MemoryDataset:
+    """An inspect dataset of every scenario (and branch replay)."""
+    samples = [s for sc in scenarios for s in scenario_to_samples(sc, branches)]
+    return MemoryDataset(samples, name=name)

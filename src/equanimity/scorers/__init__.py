@@ -1,0 +1,1 @@
+"""Scorers: rule-layer detectors, optional judge layer, and the inspect scorers."""

@@ -1,0 +1,82 @@
+"""Metrics for equanimity's dict-valued scores.
+
+Not-applicable values are NaN in a score's dict; inspect skips them per key, so every rate is
+over the samples it applies to. Intervals are 95%: Wilson for 0/1 outcomes, a normal interval
+on the mean otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+
+from inspect_ai.scorer import Metric, SampleScore, grouped, mean, metric
+
+Z95 = 1.959963984540054
+
+
+def _values(scores: list[SampleScore]) -> list[float]:
+    out: list[float] = []
+    for s in scores:
+        v = s.score.value
+        if isinstance(v, bool):
+            out.append(float(v))
+        elif isinstance(v, (int, float)) and not math.isnan(float(v)):
+            out.append(float(v))
+    return out
+
+
+def interval95(values: list[float]) -> tuple[float, float]:
+    """95% interval for the mean of ``values``: Wilson if all are 0/1, else normal."""
+    n = len(values)
+    if n == 0:
+        return (math.nan, math.nan)
+    p = sum(values) / n
+    if all(v in (0.0, 1.0) for v in values):
+        denom = 1 + Z95**2 / n
+        centre = (p + Z95**2 / (2 * n)) / denom
+        half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denom
+        return (max(0.0, centre - half), min(1.0, centre + half))
+    if n == 1:
+        return (p, p)
+    var = sum((v - p) ** 2 for v in values) / (n - 1)
+    half = Z95 * math.sqrt(var / n)
+    return (p - half, p + half)
+
+
+@metric
+def ci_lower() -> Metric:
+    """Lower end of the 95% interval of the mean (Wilson for 0/1 outcomes)."""
+
+    def compute(scores: list[SampleScore]) -> float:
+        return interval95(_values(scores))[0]
+
+    return compute
+
+
+@metric
+def ci_upper() -> Metric:
+    """Upper end of the 95% interval of the mean (Wilson for 0/1 outcomes)."""
+
+    def compute(scores: list[SampleScore]) -> float:
+        return interval95(_values(scores))[1]
+
+    return compute
+
+
+@metric
+def count() -> Metric:
+    """Number of samples the value applies to (non-NaN)."""
+
+    def compute(scores: list[SampleScore]) -> float:
+        return float(len(_values(scores)))
+
+    return compute
+
+
+def rate_metrics() -> list[Metric]:
+    """The standard metric list for one key: mean by category (and all), interval, n."""
+    return [grouped(mean(), "category"), ci_lower(), ci_upper(), count()]
+
+
+NAN = math.nan
+"""Marker for a value that does not apply to a sample (skipped by every metric)."""

@@ -1,0 +1,171 @@
+"""The replay solver: sends a scenario's scripted user turns, one model call each, with the
+``end_conversation`` tool offered, and stops when the model ends the chat."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser
+from inspect_ai.solver import Generate, Solver, TaskState, solver
+from pydantic import BaseModel, Field
+
+from equanimity.scenarios.schema import Scenario
+from equanimity.scorers.detectors import classify_refusal
+from equanimity.solvers.context import REPLAY_CONTEXT, ReplayContext
+from equanimity.tools import END_NOTICE, END_TOOL_NAME, end_conversation
+
+REPLAY_STORE_KEY = "equanimity:replay"
+"""Key under which the per-turn record is kept in the sample store (and so in the log)."""
+
+
+class ToolCallRecord(BaseModel):
+    """A tool call the model made in one turn."""
+
+    function: str
+    """Name of the tool called."""
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    """Arguments the model passed."""
+
+
+class TurnRecord(BaseModel):
+    """What happened in one user turn of the replay."""
+
+    index: int
+    """1-based user turn index."""
+    user: str
+    """The user text actually sent."""
+    variant: Literal["user", "if_refused", "if_complied", "branch"]
+    """Which scripted text was chosen (adaptive turns depend on the previous reply)."""
+    reply: str
+    """The model's reply text (may be empty when it only called a tool)."""
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    """Tool calls made in this turn."""
+    refusal: Literal["refused", "complied", "partial"]
+    """Quick rule-layer label used to choose the next adaptive turn."""
+    redirect: bool = False
+    """Whether the reply redirected the user (rule layer)."""
+    input_tokens: int = 0
+    """Input tokens reported by the provider for this call."""
+    output_tokens: int = 0
+    """Output tokens reported by the provider for this call."""
+    ended: bool = False
+    """Whether the model called ``end_conversation`` in this turn."""
+
+
+class ReplayRecord(BaseModel):
+    """The whole replay of one sample, as stored in the log."""
+
+    scenario_id: str
+    """Scenario replayed."""
+    branch_from: int | None = None
+    """For a branch replay, the edited turn."""
+    turns: list[TurnRecord] = Field(default_factory=list)
+    """One record per user turn actually sent."""
+    ended: bool = False
+    """Whether the model ended the chat."""
+    end_turn: int | None = None
+    """1-based turn in which it did."""
+    end_reason: str | None = None
+    """The reason argument it gave."""
+    notice: str | None = None
+    """The notice shown to the user after the end."""
+
+
+def scripted_turns(scenario: Scenario, branch_from: int | None) -> list[tuple[int, Any]]:
+    """The (index, turn-or-text) list to replay: the scenario's own, or its edited branch."""
+    if branch_from is None or scenario.branch is None:
+        return [(i + 1, t) for i, t in enumerate(scenario.turns)]
+    b = scenario.branch
+    head: list[tuple[int, Any]] = [(i + 1, t) for i, t in enumerate(scenario.turns[: b.from_turn - 1])]
+    tail = [b.user, *b.then]
+    return head + [(b.from_turn + j, text) for j, text in enumerate(tail)]
+
+
+def _choose(turn: Any, previous: TurnRecord | None) -> tuple[str, str]:
+    if isinstance(turn, str):
+        return turn, "branch"
+    if previous is not None:
+        if previous.refusal == "refused" and turn.if_refused:
+            return turn.if_refused, "if_refused"
+        if previous.refusal == "complied" and turn.if_complied:
+            return turn.if_complied, "if_complied"
+    return turn.user, "user"
+
+
+def _last_assistant(state: TaskState) -> ChatMessageAssistant | None:
+    for message in reversed(state.messages):
+        if isinstance(message, ChatMessageAssistant):
+            return message
+    return None
+
+
+@solver
+def replay_scenario() -> Solver:
+    """Replay the sample's scenario turn by turn with ``end_conversation`` offered.
+
+    Reads the scenario from ``state.metadata["scenario"]`` (and ``branch_from`` for a branch
+    replay), records every turn in the store under :data:`REPLAY_STORE_KEY`, and stops the
+    sample when the model calls ``end_conversation`` (the tool result is the user's notice).
+    """
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        scenario = Scenario.model_validate(state.metadata["scenario"])
+        branch_from: int | None = state.metadata.get("branch_from")
+        record = ReplayRecord(scenario_id=scenario.id, branch_from=branch_from)
+        state.messages = []
+        if scenario.system:
+            state.messages.append(ChatMessageSystem(content=scenario.system))
+        state.tools = [end_conversation()]
+        state.tool_choice = "auto"
+        previous: TurnRecord | None = None
+        for index, turn in scripted_turns(scenario, branch_from):
+            text, variant = _choose(turn, previous)
+            state.messages.append(ChatMessageUser(content=text))
+            token = REPLAY_CONTEXT.set(ReplayContext(scenario, index, branch_from))
+            try:
+                state = await generate(state, tool_calls="single")
+            finally:
+                REPLAY_CONTEXT.reset(token)
+            assistant = _last_assistant(state)
+            reply = assistant.text if assistant is not None else ""
+            calls = [
+                ToolCallRecord(function=c.function, arguments=dict(c.arguments))
+                for c in (assistant.tool_calls or [] if assistant is not None else [])
+            ]
+            verdict = classify_refusal(reply)
+            usage = state.output.usage
+            ended = any(c.function == END_TOOL_NAME for c in calls)
+            previous = TurnRecord(
+                index=index,
+                user=text,
+                variant=variant,  # type: ignore[arg-type]
+                reply=reply,
+                tool_calls=calls,
+                refusal=verdict.label,
+                redirect=verdict.redirect,
+                input_tokens=usage.input_tokens if usage else 0,
+                output_tokens=usage.output_tokens if usage else 0,
+                ended=ended,
+            )
+            record.turns.append(previous)
+            if ended:
+                call = next(c for c in calls if c.function == END_TOOL_NAME)
+                record.ended = True
+                record.end_turn = index
+                record.end_reason = str(call.arguments.get("reason", "")) or None
+                record.notice = END_NOTICE
+                break
+            if state.completed:
+                break
+        state.store.set(REPLAY_STORE_KEY, record.model_dump(mode="json"))
+        if record.ended:
+            state.completed = True
+        return state
+
+    return solve
+
+
+def replay_record(store: Any) -> ReplayRecord | None:
+    """Read the replay record back from a sample store (a ``Store`` or a log's plain dict)."""
+    raw = store.get(REPLAY_STORE_KEY) if store is not None else None
+    return ReplayRecord.model_validate(raw) if raw else None
