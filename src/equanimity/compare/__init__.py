@@ -1,0 +1,1 @@
+"""Regression comparison of two runs of the same scenarios: paired tests, flips, reports."""

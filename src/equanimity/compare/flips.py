@@ -1,0 +1,151 @@
+"""Samples whose outcome flipped between two runs, worst first."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+
+from equanimity.analysis.headline import HEADLINES, Headline
+from equanimity.compare.pairing import Pairing
+
+ChangeKind = Literal["regression", "improvement", "changed"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One value that differs between the runs for a sample."""
+
+    metric: str
+    """Headline id, ``outcome`` (the end_chat outcome) or ``error``."""
+    before: str
+    """Baseline value, as shown."""
+    after: str
+    """Candidate value, as shown."""
+    kind: ChangeKind
+    """Whether the change is for the worse, the better, or has no direction."""
+    must_be_zero: bool = False
+    """Whether the metric must be zero (e.g. wrongful ends on users at risk)."""
+
+
+@dataclass(frozen=True)
+class Flip:
+    """A paired sample whose outcome or any 0/1 headline value changed."""
+
+    sample_id: str
+    """Sample id (branch replays end in ``--branch``)."""
+    epoch: int
+    """Epoch of the sample."""
+    scenario_id: str
+    """Scenario id."""
+    category: str
+    """Scenario category."""
+    baseline_outcome: str
+    """end_chat outcome in the baseline (``error`` if the sample errored)."""
+    candidate_outcome: str
+    """end_chat outcome in the candidate."""
+    changes: tuple[Change, ...]
+    """What changed."""
+
+    @property
+    def severity(self) -> int:
+        """0: regression on a must-be-zero metric; 1: other regression; 2: change; 3: gain."""
+        kinds = {c.kind for c in self.changes}
+        if any(c.kind == "regression" and c.must_be_zero for c in self.changes):
+            return 0
+        if "regression" in kinds:
+            return 1
+        if "changed" in kinds:
+            return 2
+        return 3
+
+    @property
+    def severity_label(self) -> str:
+        """Human label of :attr:`severity`."""
+        return ("critical regression", "regression", "changed", "improvement")[self.severity]
+
+    @property
+    def anchor(self) -> str:
+        """HTML id of this flip's transcripts."""
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in self.sample_id)
+        return f"flip-{safe}-e{self.epoch}"
+
+
+def _applies(h: Headline, category: str) -> bool:
+    return h.categories is None or category in h.categories
+
+
+def _fmt(v: float) -> str:
+    return "-" if math.isnan(v) else f"{v:g}"
+
+
+def _kind(h: Headline, before: float, after: float) -> ChangeKind:
+    if h.direction == "info":
+        return "changed"
+    worse = after < before if h.direction == "higher" else after > before
+    return "regression" if worse else "improvement"
+
+
+def _value(row: pd.Series, column: str) -> float:
+    v: Any = row.get(column, math.nan)
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _outcome(row: pd.Series) -> str:
+    if isinstance(row.get("error"), str):
+        return "error"
+    out = row.get("outcome")
+    return str(out) if isinstance(out, str) else "-"
+
+
+def sample_changes(
+    base: pd.Series, cand: pd.Series, headlines: tuple[Headline, ...] = HEADLINES
+) -> list[Change]:
+    """What differs between one sample's baseline and candidate rows."""
+    changes: list[Change] = []
+    b_err, c_err = isinstance(base.get("error"), str), isinstance(cand.get("error"), str)
+    if b_err != c_err:
+        changes.append(Change("error", "error" if b_err else "ok", "error" if c_err else "ok",
+                              "regression" if c_err else "improvement"))
+        return changes
+    if b_err:
+        return changes
+    bo, co = _outcome(base), _outcome(cand)
+    if bo != co:
+        changes.append(Change("outcome", bo, co, "changed"))
+    category = str(base["category"])
+    for h in headlines:
+        if not _applies(h, category):
+            continue
+        bv, cv = _value(base, h.column), _value(cand, h.column)
+        if math.isnan(bv) or math.isnan(cv) or bv == cv:
+            continue
+        if bv not in (0.0, 1.0) or cv not in (0.0, 1.0):
+            continue
+        zero = h.direction == "lower" and h.threshold == 0.0
+        changes.append(Change(h.id, _fmt(bv), _fmt(cv), _kind(h, bv, cv), zero))
+    return changes
+
+
+def find_flips(pairing: Pairing, headlines: tuple[Headline, ...] = HEADLINES) -> list[Flip]:
+    """Every paired sample with a changed outcome, 0/1 headline value or error state, worst
+    first (regressions on must-be-zero metrics, then other regressions, changes, gains)."""
+    flips: list[Flip] = []
+    for key in pairing.base.index:
+        b, c = pairing.base.loc[key], pairing.cand.loc[key]
+        changes = sample_changes(b, c, headlines)
+        if not changes:
+            continue
+        flips.append(Flip(str(b["sample_id"]), int(b["epoch"]), str(b["scenario_id"]),
+                          str(b["category"]), _outcome(b), _outcome(c), tuple(changes)))
+
+    def order(f: Flip) -> tuple[int, int, str, str, int]:
+        regressions = sum(1 for ch in f.changes if ch.kind == "regression")
+        return (f.severity, -regressions, f.category, f.sample_id, f.epoch)
+
+    return sorted(flips, key=order)

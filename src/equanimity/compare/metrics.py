@@ -1,0 +1,104 @@
+"""Per-metric paired comparison: every headline metric, overall and per category."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+from equanimity.analysis.headline import HEADLINES, Headline
+from equanimity.compare.pairing import Pairing
+from equanimity.compare.stats import PairedResult, compare_paired
+
+Verdict = Literal["regression", "improvement", "changed", "no significant change", "no data"]
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """One headline metric compared between the runs, over all its categories or one."""
+
+    headline: Headline
+    """The metric."""
+    category: str | None
+    """The category compared (None: every category the metric covers)."""
+    result: PairedResult
+    """Paired values, difference, interval and test."""
+    unpaired: int
+    """Samples where the metric applies in only one run, or one run errored (left out)."""
+    alpha: float
+    """Significance level of :attr:`verdict`."""
+
+    @property
+    def verdict(self) -> Verdict:
+        """Regression or improvement when the paired test is significant, given direction."""
+        r = self.result
+        if r.n == 0:
+            return "no data"
+        if not r.significant(self.alpha):
+            return "no significant change"
+        if self.headline.direction == "info":
+            return "changed"
+        worse = r.diff < 0 if self.headline.direction == "higher" else r.diff > 0
+        return "regression" if worse else "improvement"
+
+
+def _column(df: pd.DataFrame, name: str) -> pd.Series:
+    if name in df.columns:
+        return df[name].astype(float)
+    return pd.Series(math.nan, index=df.index, dtype=float)
+
+
+def paired_values(
+    pairing: Pairing, headline: Headline, category: str | None = None
+) -> tuple[list[float], list[float], int]:
+    """Baseline and candidate values of a metric where it applies in both runs.
+
+    Returns the two aligned value lists and the number of samples left out because the metric
+    applied in one run only (or one run's sample errored).
+    """
+    base, cand = pairing.base, pairing.cand
+    mask = pd.Series(True, index=base.index)
+    if headline.categories is not None:
+        mask &= base["category"].isin(headline.categories)
+    if category is not None:
+        mask &= base["category"] == category
+    bv = _column(base, headline.column).where(base["error"].isna())[mask]
+    cv = _column(cand, headline.column).where(cand["error"].isna())[mask]
+    both = bv.notna() & cv.notna()
+    one = bv.notna() ^ cv.notna()
+    return bv[both].tolist(), cv[both].tolist(), int(one.sum())
+
+
+def compare_metric(
+    pairing: Pairing, headline: Headline, category: str | None = None, alpha: float = 0.05
+) -> MetricComparison:
+    """Compare one metric (optionally one category of it) over the paired samples."""
+    b, c, unpaired = paired_values(pairing, headline, category)
+    return MetricComparison(headline, category, compare_paired(b, c), unpaired, alpha)
+
+
+def metric_categories(pairing: Pairing, headline: Headline) -> list[str]:
+    """Categories of the paired samples the metric covers, sorted."""
+    cats = set(pairing.base["category"].astype(str))
+    if headline.categories is not None:
+        cats &= set(headline.categories)
+    return sorted(cats)
+
+
+def compare_headlines(
+    pairing: Pairing, alpha: float = 0.05, headlines: tuple[Headline, ...] = HEADLINES
+) -> list[MetricComparison]:
+    """Every headline metric overall, followed by its per-category comparisons with data."""
+    out: list[MetricComparison] = []
+    for h in headlines:
+        overall = compare_metric(pairing, h, None, alpha)
+        out.append(overall)
+        if overall.result.n == 0:
+            continue
+        for cat in metric_categories(pairing, h):
+            mc = compare_metric(pairing, h, cat, alpha)
+            if mc.result.n:
+                out.append(mc)
+    return out

@@ -1,0 +1,128 @@
+"""Evidence highlighting: find the phrases scorer explanations quote and mark them in the text.
+
+Scorer explanations quote evidence in single quotes (``turn 2: refused [rule] ('I can't help')``),
+shortened by :func:`equanimity.scorers.transcript.quote` (whitespace collapsed, a trailing ``…``
+when cut). Quotes may themselves contain apostrophes, so every plausible closing quote is tried
+and the longest candidate that occurs in the text wins.
+
+Safety: the marked HTML is built from the raw text by escaping every piece of model text with
+:func:`markupsafe.escape`; the only markup emitted is our own ``<mark>`` element. Spans are found
+on the raw text (not the escaped one) so a match can never split an HTML entity.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+
+_OPENERS = frozenset(" ([:")
+_CLOSERS = frozenset(" )];,:")
+_TURN = re.compile(r"\bturn (\d+)")
+MIN_PHRASE = 2
+"""Phrases shorter than this are not highlighted (too unspecific)."""
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A quoted phrase in an explanation."""
+
+    scorer: str
+    """The scorer whose explanation quotes it."""
+    turn: int | None
+    """The turn the explanation attributes it to (the last ``turn N`` before it), if any."""
+    candidates: tuple[str, ...]
+    """Possible phrase readings, longest first (apostrophes make the closing quote ambiguous)."""
+
+
+@dataclass
+class Marks:
+    """Spans to mark in each text, keyed by the caller's key."""
+
+    spans: dict[Hashable, list[tuple[int, int, str]]] = field(default_factory=dict)
+    """key → (start, end, scorer) spans on the raw text."""
+
+
+def find_quotes(scorer: str, explanation: str) -> list[Quote]:
+    """Every single-quoted phrase in ``explanation`` with its candidate readings."""
+    text = explanation
+    opens = [i for i, ch in enumerate(text) if ch == "'" and (i == 0 or text[i - 1] in _OPENERS)]
+    closes = [j for j, ch in enumerate(text)
+              if ch == "'" and (j + 1 == len(text) or text[j + 1] in _CLOSERS)]
+    quotes: list[Quote] = []
+    for i in opens:
+        cands = [text[i + 1 : j] for j in reversed(closes) if j > i + 1]
+        if not cands:
+            continue
+        turns = _TURN.findall(text, 0, i)
+        quotes.append(Quote(scorer, int(turns[-1]) if turns else None, tuple(cands)))
+    return quotes
+
+
+def phrase_pattern(phrase: str) -> re.Pattern[str] | None:
+    """A whitespace-tolerant, case-insensitive pattern for a quoted phrase (None if too short)."""
+    core = phrase.strip().removesuffix("…").strip()
+    words = core.split()
+    if len("".join(words)) < MIN_PHRASE:
+        return None
+    return re.compile(r"\s+".join(re.escape(w) for w in words), re.IGNORECASE)
+
+
+def locate(
+    quotes: Iterable[Quote],
+    texts: Mapping[Hashable, str],
+    turn_of: Mapping[Hashable, int],
+) -> Marks:
+    """Find each quote in ``texts``: first in the texts of its turn, else in any text.
+
+    ``turn_of`` gives the turn index of each text key. For each quote the longest candidate
+    reading that occurs is used; every occurrence of it in the chosen texts is marked.
+    """
+    marks = Marks()
+    for q in quotes:
+        for cand in q.candidates:
+            pattern = phrase_pattern(cand)
+            if pattern is None:
+                continue
+            own = [k for k in texts if q.turn is not None and turn_of.get(k) == q.turn]
+            found = _mark_all(pattern, own, texts, q.scorer, marks)
+            if not found:
+                found = _mark_all(pattern, list(texts), texts, q.scorer, marks)
+            if found:
+                break
+    return marks
+
+
+def _mark_all(pattern: re.Pattern[str], keys: list[Hashable], texts: Mapping[Hashable, str],
+              scorer: str, marks: Marks) -> bool:
+    found = False
+    for k in keys:
+        for m in pattern.finditer(texts[k]):
+            if m.end() > m.start():
+                marks.spans.setdefault(k, []).append((m.start(), m.end(), scorer))
+                found = True
+    return found
+
+
+def highlight(text: str, spans: list[tuple[int, int, str]] | None) -> Markup:
+    """``text`` escaped, with the (merged) spans wrapped in ``<mark class="ev">``."""
+    if not spans:
+        return Markup(escape(text))
+    merged: list[tuple[int, int, set[str]]] = []
+    for start, end, scorer in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            s0, e0, names = merged[-1]
+            merged[-1] = (s0, max(e0, end), names | {scorer})
+        else:
+            merged.append((start, end, {scorer}))
+    out: list[str] = []
+    pos = 0
+    for start, end, names in merged:
+        out.append(str(escape(text[pos:start])))
+        title = escape("evidence: " + ", ".join(sorted(names)))
+        out.append(f'<mark class="ev" title="{title}">{escape(text[start:end])}</mark>')
+        pos = end
+    out.append(str(escape(text[pos:])))
+    return Markup("".join(out))
