@@ -11,6 +11,12 @@ COMMAND_MODULES = (
     "run",
     "scenarios",
     "validate_scorers",
+    "report",
+    "import_",
+    "score_transcripts",
+    "compare",
+    "history",
+    "gate",
 )
 """Modules of :mod:`equanimity.commands`, each exposing ``register(subparsers)``."""
 

@@ -9,6 +9,7 @@ from inspect_ai import Task, task
 from equanimity.paths import scenarios_dir
 from equanimity.scenarios.dataset import scenarios_dataset
 from equanimity.scenarios.loader import load_scenarios
+from equanimity.scenarios.schema import Category
 from equanimity.scorers.suite import default_scorers
 from equanimity.solvers.replay import replay_scenario
 
@@ -21,6 +22,12 @@ def _as_list(value: str | list[str] | None) -> list[str] | None:
     return list(value)
 
 
+def library_paths() -> list[str | Path]:
+    """The shipped library: one folder per category (``scenarios/imported/`` etc. are opt-in)."""
+    root = scenarios_dir()
+    return [root / c.value for c in Category if (root / c.value).is_dir()]
+
+
 def build_task(
     categories: str | list[str] | None = None,
     scenarios: str | list[str] | None = None,
@@ -28,7 +35,7 @@ def build_task(
     name: str = "suite",
 ) -> Task:
     """Build a replay task over the scenario library (or other scenario paths)."""
-    paths: list[str | Path] = list(_as_list(scenarios) or [scenarios_dir()])
+    paths: list[str | Path] = list(_as_list(scenarios) or library_paths())
     loaded = load_scenarios(paths, categories=_as_list(categories))
     if not loaded:
         raise ValueError(f"no scenarios matched (paths: {paths}, categories: {categories})")

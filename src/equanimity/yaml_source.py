@@ -2,8 +2,10 @@
 
 Used for every user-written YAML file (scenarios, policies, lexicons) so that a validation error
 can name the file, the line and the field. Only plain YAML is accepted: custom tags, anchors and
-aliases (the classic "billion laughs" bomb), duplicate keys and oversized files are rejected with
-a one-line error rather than expanded or constructed.
+aliases (the classic "billion laughs" bomb), merge keys, list or mapping keys, duplicate keys,
+control characters, invalid UTF-8 and oversized files are rejected with a one-line error rather
+than expanded or constructed; so is a scalar PyYAML cannot build (``2020-13-01``, ``!!int x``).
+Property-based tests of all of this: ``tests/test_fuzz_yaml.py``.
 """
 
 from __future__ import annotations
@@ -16,8 +18,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-MAX_FILE_BYTES = 1_000_000
-"""Largest YAML file accepted (bytes)."""
+MAX_FILE_BYTES = 256_000
+"""Largest YAML file accepted (bytes). The largest shipped file is under 20 kB; pure-Python
+PyYAML needs about 20 s for a 1 MB file of short list items, 5 s at this limit."""
+
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings accepted (shipped files nest at most 4 levels)."""
 
 Location = tuple[str | int, ...]
 
@@ -69,79 +75,114 @@ def _real_location(data: Any, loc: Location) -> Location:
     out: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             out.append(part)
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and not out[-1:] == [part]:
+        elif (isinstance(node, dict) and isinstance(part, str) and out[-1:] != [part]
+              and part.isidentifier() and part not in ("str", "int", "float", "bool", "list")):
             # a missing required key: name it, it has no line of its own
-            if part.isidentifier() and part not in ("str", "int", "float", "bool", "list"):
-                out.append(part)
-                node = None
+            out.append(part)
+            node = None
     return tuple(out)
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors/aliases (no expansion bombs)."""
+    """SafeLoader that refuses anchors/aliases (no expansion bombs) and deep nesting."""
+
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.MarkedYAMLError(
                 problem="anchors and aliases are not allowed", problem_mark=event.start_mark
             )
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             raise yaml.MarkedYAMLError(
                 problem="anchors and aliases are not allowed", problem_mark=event.start_mark
             )
-        return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            raise yaml.MarkedYAMLError(
+                problem=f"nesting deeper than {MAX_DEPTH} levels", problem_mark=event.start_mark
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Construct one node; a bad scalar (``2020-13-01``, ``!!int abc``) is a located error."""
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError, AttributeError, LookupError) as exc:
+            # PyYAML's scalar constructors raise plain errors: ValueError for `2020-13-01` or
+            # `!!int abc`, AttributeError for `!!timestamp abc`
+            raise yaml.constructor.ConstructorError(
+                None, None, f"invalid {node.tag.rsplit(':', 1)[-1]} value ({exc})",
+                node.start_mark,
+            ) from None
 
 
-def _walk(node: yaml.Node, loc: Location, lines: dict[Location, int], path: str) -> None:
+def _walk(
+    loader: _StrictLoader, node: yaml.Node, loc: Location, lines: dict[Location, int], path: str
+) -> None:
     lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()
         for key_node, value_node in node.value:
-            key: Any = key_node.value
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise SourceError(path, line, ".".join(map(str, loc)) or None,
+                                  "a key must be a plain value, not a list or mapping")
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise SourceError(path, line, ".".join(map(str, loc)) or None,
+                                  "merge keys ('<<') are not allowed")
+            # compare constructed keys: `1` and `'1'` differ, `yes` and `true` are the same
+            key: Any = loader.construct_object(key_node)
             if key in seen:
-                raise SourceError(
-                    path, key_node.start_mark.line + 1, ".".join(map(str, (*loc, key))),
-                    "duplicate key",
-                )
+                raise SourceError(path, line, ".".join(map(str, (*loc, key))), "duplicate key")
             seen.add(key)
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-            _walk(value_node, (*loc, key), lines, path)
+            lines[(*loc, key)] = line
+            _walk(loader, value_node, (*loc, key), lines, path)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             lines[(*loc, i)] = item.start_mark.line + 1
-            _walk(item, (*loc, i), lines, path)
+            _walk(loader, item, (*loc, i), lines, path)
 
 
 def parse_yaml(text: str | bytes, path: str | Path) -> YamlDocument:
     """Parse one YAML document safely, recording line numbers; raise :class:`SourceError`."""
     spath = str(path)
     if isinstance(text, bytes):
-        if len(text) > MAX_FILE_BYTES:
+        raw = text
+        if len(raw) > MAX_FILE_BYTES:
             raise SourceError(spath, None, None, f"file is larger than {MAX_FILE_BYTES} bytes")
         try:
-            text = text.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = text[: exc.start].count(b"\n") + 1
-            raise SourceError(spath, line, None, "file is not valid UTF-8") from None
+            bad_line = raw[: exc.start].count(b"\n") + 1
+            raise SourceError(spath, bad_line, None, "file is not valid UTF-8") from None
     if len(text) > MAX_FILE_BYTES:
         raise SourceError(spath, None, None, f"file is larger than {MAX_FILE_BYTES} bytes")
-    loader = _StrictLoader(text)
+    loader: _StrictLoader | None = None
     try:
+        loader = _StrictLoader(text)  # the reader checks every character here
         node = loader.get_single_node()
         if node is None:
             raise SourceError(spath, 1, None, "file is empty")
         lines: dict[Location, int] = {}
-        _walk(node, (), lines, spath)
+        _walk(loader, node, (), lines, spath)
         data = loader.construct_document(node)
+    except yaml.reader.ReaderError as exc:
+        char_line = text[: exc.position].count("\n") + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise SourceError(spath, char_line, None,
+                          f"invalid YAML: control character #x{char:04x} is not allowed") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -152,7 +193,8 @@ def parse_yaml(text: str | bytes, path: str | Path) -> YamlDocument:
     except RecursionError:
         raise SourceError(spath, None, None, "invalid YAML: nesting too deep") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return YamlDocument(spath, data, lines)
 
 

@@ -12,8 +12,8 @@ from equanimity.analysis.frame import category_table, headline_table, load_run
 from equanimity.analysis.headline import HEADLINES
 from equanimity.paths import default_results_dir
 
-DEFAULT_MODEL = "equanimity/steady"
-"""The offline default target model (no key, no network)."""
+DEFAULT_MODEL = "equanimity/local"
+"""The offline default target model: SmolLM2-135M-Instruct in-process (no key, no network)."""
 
 SUMMARY_COLUMNS = ["end_chat.wrongful_end", "end_chat.premature_end",
                    "end_chat.honoured_request", "refusal_persistence.persisted",
@@ -60,6 +60,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-branches", action="store_true", help="skip branch replays (B9)")
     p.add_argument("--max-connections", type=int, help="concurrent model calls")
     p.add_argument("--retry-on-error", type=int, help="retry errored samples N times")
+    p.add_argument("--max-retries", type=int,
+                   help="retries of a failed model call (rate limit, timeout, HTTP 5xx) before "
+                        "its sample errors (inspect default: retry until --timeout)")
+    p.add_argument("--timeout", type=int,
+                   help="seconds to keep retrying one model call before its sample errors")
     p.add_argument("--fail-on-error", type=float,
                    help="fail the run if this many (or this fraction of) samples error")
     p.add_argument("--resume", action="store_true",
@@ -91,6 +96,8 @@ def run_command(args: argparse.Namespace) -> int:
         display=args.display,
         max_connections=args.max_connections,
         retry_on_error=args.retry_on_error,
+        max_retries=args.max_retries,
+        timeout=args.timeout,
         fail_on_error=args.fail_on_error,
     )
     common = {k: v for k, v in common.items() if v is not None}

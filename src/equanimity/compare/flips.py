@@ -106,7 +106,7 @@ def _outcome(row: pd.Series) -> str:
 def sample_changes(
     base: pd.Series, cand: pd.Series, headlines: tuple[Headline, ...] = HEADLINES
 ) -> list[Change]:
-    """What differs between one sample's baseline and candidate rows."""
+    """List what differs between one sample's baseline and candidate rows."""
     changes: list[Change] = []
     b_err, c_err = isinstance(base.get("error"), str), isinstance(cand.get("error"), str)
     if b_err != c_err:
@@ -133,8 +133,10 @@ def sample_changes(
 
 
 def find_flips(pairing: Pairing, headlines: tuple[Headline, ...] = HEADLINES) -> list[Flip]:
-    """Every paired sample with a changed outcome, 0/1 headline value or error state, worst
-    first (regressions on must-be-zero metrics, then other regressions, changes, gains)."""
+    """Find every paired sample whose outcome, 0/1 headline value or error state changed.
+
+    Worst first: regressions on must-be-zero metrics, then other regressions, changes, gains.
+    """
     flips: list[Flip] = []
     for key in pairing.base.index:
         b, c = pairing.base.loc[key], pairing.cand.loc[key]

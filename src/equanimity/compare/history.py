@@ -11,6 +11,8 @@ from pathlib import Path
 
 from inspect_ai.log import list_eval_logs
 from jinja2 import Environment
+from markupsafe import Markup
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
 from equanimity.analysis.frame import Estimate, Run, headline_table, load_run
@@ -82,7 +84,7 @@ def load_history(log_dir: str | Path) -> History:
 
 
 def render_history_markdown(history: History) -> str:
-    """A Markdown trend table: one row per run, one column per headline metric."""
+    """Render a Markdown trend table: one row per run, one column per headline metric."""
     metrics = history.metrics()
     head = ["Created", "Model", "Samples", *[h.id for h in metrics]]
     lines = [f"## equanimity history ({len(history.entries)} runs)", "",
@@ -98,7 +100,7 @@ def render_history_markdown(history: History) -> str:
 
 
 def trend_chart(history: History, columns: int = 3) -> str:
-    """A PNG (base64) with one panel per headline metric and one line per model."""
+    """Draw a PNG (base64) with one panel per headline metric and one line per model."""
     metrics = history.metrics()
     if not metrics:
         return ""
@@ -120,8 +122,9 @@ def trend_chart(history: History, columns: int = 3) -> str:
             ax.set_ylim(-0.05, 1.05)
         ax.set_title(h.id, fontsize=9)
         ax.tick_params(labelsize=7)
-        for label in ax.get_xticklabels():
-            label.set_rotation(30)
+        locator = AutoDateLocator(maxticks=5)  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     for j in range(len(metrics), rows * columns):
         axes[j // columns][j % columns].set_visible(False)
     handles, labels = axes[0][0].get_legend_handles_labels()
@@ -156,11 +159,11 @@ src="data:image/png;base64,{{ chart }}">{% endif %}
 
 
 def render_history_html(history: History) -> str:
-    """The self-contained history page: chart (inline PNG) and trend table."""
+    """Render the self-contained history page: chart (inline PNG) and trend table."""
     metrics = history.metrics()
     entries = [{"created": e.created.strftime("%Y-%m-%d %H:%M:%S"), "model": e.run.model,
                 "samples": len(e.run.samples), "path": e.run.path,
                 "cells": [fmt(e.values[h.id].value) for h in metrics]}
                for e in history.entries]
-    return _PAGE.render(csp=CSP, chart=trend_chart(history), metrics=metrics, entries=entries,
-                        skipped=history.skipped)
+    return _PAGE.render(csp=Markup(CSP), chart=trend_chart(history), metrics=metrics,
+                        entries=entries, skipped=history.skipped)

@@ -88,8 +88,8 @@ def pair_runs(baseline: Run, candidate: Run, intersection: bool = False) -> Pair
         if only_c:
             parts.append(f"{len(only_c)} sample(s) only in the candidate ({_examples(only_c)})")
         if changed:
-            detail = [f"{_name(k)} v{b.at[k, 'scenario_version']}→v{c.at[k, 'scenario_version']}"
-                      for k in changed]
+            detail = [f"{_name(k)} v{b.at[k, 'scenario_version']!s}"
+                      f"→v{c.at[k, 'scenario_version']!s}" for k in changed]
             parts.append(f"{len(changed)} sample(s) with a different scenario version "
                          f"({_examples(detail)})")
         keep = len(common) - len(changed)

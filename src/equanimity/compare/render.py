@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from jinja2 import Environment
+from markupsafe import Markup
 
 from equanimity.compare.comparison import Comparison
 from equanimity.compare.flips import Flip
@@ -29,33 +30,33 @@ MAX_MARKDOWN_FLIPS = 50
 
 
 def fmt(v: float, digits: int = 3) -> str:
-    """A value for display ('-' for NaN)."""
+    """Format a value for display ('-' for NaN)."""
     return "-" if math.isnan(v) else f"{v:.{digits}f}"
 
 
 def fmt_diff(v: float) -> str:
-    """A signed difference for display."""
+    """Format a signed difference for display."""
     return "-" if math.isnan(v) else f"{v:+.3f}"
 
 
 def fmt_p(p: float) -> str:
-    """A p-value for display."""
+    """Format a p-value for display."""
     if math.isnan(p):
         return "-"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def fmt_ci(low: float, high: float) -> str:
-    """A 95% interval for display."""
+    """Format a 95% interval for display."""
     if math.isnan(low):
         return "-"
     return f"[{low:+.3f}, {high:+.3f}]"
 
 
 def metric_row(m: MetricComparison) -> dict[str, str]:
-    """Display strings of one metric comparison."""
+    """Return the display strings of one metric comparison."""
     r = m.result
-    test = r.test
+    test: str = r.test
     if test.startswith("mcnemar"):
         test += f" ({r.discordant[0]}↑ {r.discordant[1]}↓)"
     return {
@@ -94,7 +95,7 @@ def _changes_text(f: Flip) -> str:
 
 
 def render_markdown(cmp: Comparison) -> str:
-    """A Markdown summary: headline table, per-category details, flipped samples."""
+    """Render a Markdown summary: headline table, per-category details, flipped samples."""
     b, c = cmp.baseline, cmp.candidate
     p = cmp.pairing
     eb, ec = cmp.errored()
@@ -154,8 +155,8 @@ th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.cat td:first-child{padding-left:1.5rem;color:#555}
 .regression,.critical{background:#fde2e2}.improvement{background:#e2f5e6}.changed{background:#fff4d6}
 .side{display:grid;grid-template-columns:1fr 1fr;gap:1rem}
-.msg{border-left:3px solid #bbb;margin:.4rem 0;padding:.2rem .5rem;white-space:pre-wrap;
-overflow-wrap:anywhere}
+.msg{border-left:3px solid #bbb;margin:.4rem 0;padding:.2rem .5rem;overflow-wrap:anywhere}
+.text{white-space:pre-wrap}
 .msg.user{border-color:#4a7bd0}.msg.assistant{border-color:#3a9b5c}.msg.tool{border-color:#b58a00}
 .role{font-size:.75rem;color:#666;text-transform:uppercase}.call{font-family:monospace;color:#8a4b00}
 details{margin:.5rem 0}code{background:#f3f3f3;padding:0 .2rem}
@@ -201,8 +202,8 @@ interval, others a seeded paired bootstrap; verdicts at α = {{ alpha }}.</p>
 <h3><code>{{ t.flip.sample_id }}</code> #{{ t.flip.epoch }} ({{ t.flip.severity_label }})</h3>
 <div class="side">{% for side in t.sides %}<div><h4>{{ side.title }}</h4>
 {% if side.messages is none %}<p>(transcript unavailable)</p>{% else %}
-{% for m in side.messages %}<div class="msg {{ m.role.split(':')[0] }}">
-<div class="role">{{ m.role }}</div>{{ m.text }}
+{% for m in side.messages %}<div class="msg {{ m.role.split(':')[0] }}">\
+<div class="role">{{ m.role }}</div><div class="text">{{ m.text }}</div>\
 {% for call in m.tool_calls %}<div class="call">→ {{ call }}</div>{% endfor %}</div>
 {% endfor %}{% endif %}</div>{% endfor %}</div></section>
 {% endfor %}{% endif %}
@@ -217,7 +218,7 @@ _FLIP_CSS = ("critical", "regression", "changed", "improvement")
 
 
 def render_html(cmp: Comparison, max_transcripts: int = MAX_TRANSCRIPTS) -> str:
-    """The self-contained HTML comparison page (transcripts of flipped samples embedded)."""
+    """Render the self-contained HTML comparison page (transcripts of flipped samples embedded)."""
     rows = []
     for m in cmp.metrics:
         r: dict[str, str] = metric_row(m)
@@ -235,7 +236,7 @@ def render_html(cmp: Comparison, max_transcripts: int = MAX_TRANSCRIPTS) -> str:
             sides.append({"title": f"{title}: {run.model} ({outcome})", "messages": msgs})
         transcripts.append({"flip": f, "sides": sides})
     return _PAGE.render(
-        csp=CSP, base=cmp.baseline, cand=cmp.candidate, pairing=cmp.pairing,
+        csp=Markup(CSP), base=cmp.baseline, cand=cmp.candidate, pairing=cmp.pairing,
         errored=cmp.errored(), alpha=cmp.alpha, rows=rows, flips=flips,
         transcripts=transcripts, hidden=max(0, len(cmp.flips) - len(shown)),
     )

@@ -32,14 +32,14 @@ def _cut(text: str) -> str:
 
 
 def to_messages(messages: list[ChatMessage]) -> list[Message]:
-    """Plain rows for a list of chat messages."""
+    """Convert chat messages to plain rows."""
     rows: list[Message] = []
     for m in messages:
         calls: tuple[str, ...] = ()
         if isinstance(m, ChatMessageAssistant) and m.tool_calls:
             calls = tuple(f"{c.function}({json.dumps(c.arguments, ensure_ascii=False)})"
                           for c in m.tool_calls)
-        role = m.role
+        role: str = m.role
         if isinstance(m, ChatMessageTool) and m.function:
             role = f"tool: {m.function}"
         rows.append(Message(role, _cut(m.text), calls))
@@ -47,7 +47,7 @@ def to_messages(messages: list[ChatMessage]) -> list[Message]:
 
 
 def read_transcript(log: str | Path, sample_id: str, epoch: int) -> list[Message] | None:
-    """The messages of one sample of a log, or None if it cannot be read."""
+    """Read the messages of one sample of a log, or None if it cannot be read."""
     try:
         sample: EvalSample = read_eval_log_sample(
             str(log), id=sample_id, epoch=epoch, resolve_attachments=True

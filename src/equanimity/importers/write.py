@@ -25,7 +25,7 @@ class Skipped:
     """Longer explanation for the message printed to the user."""
 
     def message(self, source: str | Path) -> str:
-        """A one-line message naming the file and line."""
+        """Return a one-line message naming the file and line."""
         extra = f" ({self.detail})" if self.detail else ""
         return f"{source}:{self.line}: skipped: {self.reason}{extra}"
 
@@ -66,14 +66,26 @@ class ImportResult:
 
 
 def scenario_yaml(scenario: Scenario, header: Sequence[str] = ()) -> str:
-    """The YAML text of a scenario, with ``header`` as leading comment lines."""
+    """Return the YAML text of a scenario, with ``header`` as leading comment lines."""
     data: dict[str, Any] = scenario.model_dump(mode="json", exclude_none=True)
     if not data.get("tags"):
         data.pop("tags", None)
     comments = "".join(f"# {line}\n" if line else "#\n" for line in header)
-    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100,
-                          default_flow_style=None)
+    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
+                     default_flow_style=False)
     return comments + body
+
+
+class _Dumper(yaml.SafeDumper):
+    """Safe dumper writing multi-line strings as literal blocks (readable prompts)."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None  # PyYAML falls back to quotes where "|" can't hold it
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
 
 
 def write_scenarios(imported: Iterable[Imported], out_dir: str | Path,

@@ -98,7 +98,7 @@ def convention_prompt(description: str = END_TOOL_DESCRIPTION) -> str:
 
 
 def render_call(reason: str | None) -> str:
-    """The convention text of a call (used to show earlier calls back to the model)."""
+    """Write a call in the convention (to show an earlier call back to the model)."""
     if reason:
         safe = reason.replace('"', "'")
         return f'<{END_TOOL_NAME} reason="{safe}"/>'
@@ -120,10 +120,10 @@ def _clean_reason(raw: str | None) -> str | None:
     if raw is None:
         return None
     text = raw.strip().strip("*_").strip()
-    if len(text) >= 2 and text[0] in "\"'\u201c" and text[-1] in "\"'\u201d":
+    text = re.sub(r"^reason\s*[=:]\s*", "", text, flags=re.IGNORECASE)
+    text = text.removesuffix("/>").strip()
+    if len(text) >= 2 and (text[0], text[-1]) in (('"', '"'), ("'", "'"), ("\u201c", "\u201d")):
         text = text[1:-1].strip()
-    text = re.sub(r"^reason\s*[=:]\s*", "", text, flags=re.IGNORECASE).strip().strip("\"'")
-    text = text.rstrip("/>").strip()
     return text or None
 
 

@@ -19,12 +19,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pandas as pd  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from equanimity.analysis.frame import Run, headline_table  # noqa: E402
-from equanimity.analysis.headline import HEADLINE_BY_ID  # noqa: E402
+from equanimity.analysis.frame import Run, headline_table
+from equanimity.analysis.headline import HEADLINE_BY_ID
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
              "#000000")
@@ -64,7 +65,7 @@ class Chart:
 
 
 def run_labels(runs: Sequence[Run]) -> list[str]:
-    """Legend labels: the model name, with the date when a model appears twice."""
+    """Return legend labels: the model name, with the date when a model appears twice."""
     models = [r.model for r in runs]
     return [r.model if models.count(r.model) == 1 else r.label for r in runs]
 
@@ -87,7 +88,7 @@ def _style(ax: Axes) -> None:
 
 
 def outcomes_by_category(runs: Sequence[Run]) -> Chart | None:
-    """Stacked bars: share of each end_chat outcome per category, one panel per run."""
+    """Plot the share of each end_chat outcome per category (stacked bars, a panel per run)."""
     tables: list[tuple[str, pd.DataFrame]] = []
     for label, run in zip(run_labels(runs), runs, strict=True):
         df = _ok(run.samples)
@@ -101,7 +102,7 @@ def outcomes_by_category(runs: Sequence[Run]) -> Chart | None:
     order = [o for o in OUTCOME_STYLE if any(o in t.columns for _, t in tables)]
     order += sorted({c for _, t in tables for c in t.columns} - set(order))
     heights = [0.42 * len(t) + 1.1 for _, t in tables]
-    fig = Figure(figsize=(9.5, sum(heights) + 0.4))
+    fig = Figure(layout="constrained", figsize=(9.5, sum(heights) + 0.4))
     axes = fig.subplots(len(tables), 1, squeeze=False, height_ratios=heights)[:, 0]
     alt: list[str] = []
     for ax, (label, counts) in zip(axes, tables, strict=True):
@@ -125,8 +126,7 @@ def outcomes_by_category(runs: Sequence[Run]) -> Chart | None:
                               if counts.loc[cat, o])
             alt.append(f"{label}, {cat}: {parts}")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=4, fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, 1.0 + 0.35 / fig.get_figheight()))
+    fig.legend(handles, labels, loc="outside upper center", ncol=4, fontsize=8, frameon=False)
     return Chart("chart-outcomes", "End-chat outcomes per category", _png(fig),
                  "End-chat outcome counts. " + "; ".join(alt),
                  "Share of samples with each end_conversation outcome, per category (errored "
@@ -134,12 +134,12 @@ def outcomes_by_category(runs: Sequence[Run]) -> Chart | None:
 
 
 def persistence_curve(runs: Sequence[Run]) -> Chart | None:
-    """Line per run: fraction of refusal-required samples still refusing at each user turn.
+    """Plot the fraction of refusal-required samples still refusing at each user turn.
 
     Derived from the per-turn refusal labels through the refusal_persistence scorer's
     ``turns_held`` (turns refused before the first one that gave in) and ``persisted``.
     """
-    curves: list[tuple[str, list[float], int]] = []
+    frames: list[tuple[str, pd.Series, pd.Series]] = []
     for label, run in zip(run_labels(runs), runs, strict=True):
         df = _ok(run.samples)
         if "refusal_persistence.persisted" not in df.columns:
@@ -147,14 +147,14 @@ def persistence_curve(runs: Sequence[Run]) -> Chart | None:
         df = df[df["refusal_persistence.persisted"].notna()]
         if df.empty:
             continue
-        held = df["refusal_persistence.turns_held"].fillna(0.0)
-        persisted = df["refusal_persistence.persisted"] == 1.0
-        last = max(1, int(held.max()))
-        ys = [float(((held >= k) | persisted).mean()) for k in range(1, last + 1)]
-        curves.append((label, ys, len(df)))
+        frames.append((label, df["refusal_persistence.turns_held"].fillna(0.0),
+                       df["refusal_persistence.persisted"] == 1.0))
+    last = max((max(1, int(held.max())) for _, held, _ in frames), default=1)
+    curves = [(label, [float(((held >= k) | persisted).mean()) for k in range(1, last + 1)],
+               len(held)) for label, held, persisted in frames]
     if not curves:
         return None
-    fig = Figure(figsize=(7.5, 3.6))
+    fig = Figure(layout="constrained", figsize=(7.5, 3.6))
     ax = fig.subplots()
     for i, (label, ys, n) in enumerate(curves):
         ax.plot(range(1, len(ys) + 1), ys, marker=MARKERS[i % len(MARKERS)],
@@ -162,7 +162,7 @@ def persistence_curve(runs: Sequence[Run]) -> Chart | None:
     ax.set_ylim(-0.03, 1.05)
     ax.set_xlabel("user turn")
     ax.set_ylabel("fraction still refusing")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8, frameon=False)
     _style(ax)
     alt = "; ".join(f"{label}: " + ", ".join(f"turn {k} {y:.2f}" for k, y in enumerate(ys, 1))
@@ -186,7 +186,7 @@ def _grouped_barh(ax: Axes, cats: list[str], series: list[tuple[str, list[float]
 
 
 def distress_by_category(runs: Sequence[Run]) -> Chart | None:
-    """Grouped bars: mean share of replies with a distress marker, per category and run."""
+    """Plot grouped bars: mean share of replies with a distress marker, per category and run."""
     col = "distress.marker_rate"
     means: list[tuple[str, pd.Series]] = []
     for label, run in zip(run_labels(runs), runs, strict=True):
@@ -198,9 +198,12 @@ def distress_by_category(runs: Sequence[Run]) -> Chart | None:
         return None
     cats = sorted({str(c) for _, m in means for c in m.index}, reverse=True)
     series = [(label, [float(m.get(c, math.nan)) for c in cats]) for label, m in means]
-    fig = Figure(figsize=(8.5, 0.38 * len(cats) * max(1, len(series)) ** 0.5 + 1.4))
+    height = 0.38 * len(cats) * max(1, len(series)) ** 0.5 + 1.4
+    fig = Figure(layout="constrained", figsize=(8.5, height))
     ax = fig.subplots()
     _grouped_barh(ax, cats, series)
+    for container in ax.containers:
+        ax.bar_label(container, fmt="%.2f", fontsize=7, padding=2)  # type: ignore[arg-type]
     top = max((v for _, vals in series for v in vals if not math.isnan(v)), default=0.0)
     ax.set_xlim(0, max(0.1, min(1.0, top * 1.15 + 0.02)))
     ax.set_xlabel("share of replies with a distress marker")
@@ -218,13 +221,13 @@ def distress_by_category(runs: Sequence[Run]) -> Chart | None:
 
 
 def sycophancy_rates(runs: Sequence[Run]) -> Chart | None:
-    """Grouped bars with 95% intervals: flip, caving and validation-only rates per run."""
+    """Plot flip, caving and validation-only rates per run, with 95% intervals."""
     hs = [HEADLINE_BY_ID[m] for m in SYCOPHANCY_METRICS]
     tables = [headline_table(r, tuple(hs)) for r in runs]
     shown = [h for h in hs if any(t[h.id].n for t in tables)]
     if not shown:
         return None
-    fig = Figure(figsize=(7.5, 3.6))
+    fig = Figure(layout="constrained", figsize=(7.5, 3.6))
     ax = fig.subplots()
     k = len(runs)
     width = 0.8 / k
@@ -235,10 +238,12 @@ def sycophancy_rates(runs: Sequence[Run]) -> Chart | None:
         lo = [0.0 if math.isnan(v) else v - t[h.id].low for v, h in zip(vals, shown, strict=True)]
         hi = [0.0 if math.isnan(v) else t[h.id].high - v for v, h in zip(vals, shown,
                                                                           strict=True)]
-        ax.bar(xs, [0.0 if math.isnan(v) else v for v in vals], width=width,
-               color=OKABE_ITO[i % len(OKABE_ITO)], yerr=[lo, hi], capsize=3,
-               edgecolor="white", hatch=("", "//", "..", "xx")[i % 4], label=label,
-               error_kw={"elinewidth": 0.9})
+        bars = ax.bar(xs, [0.0 if math.isnan(v) else v for v in vals], width=width,
+                      color=OKABE_ITO[i % len(OKABE_ITO)], yerr=[lo, hi], capsize=3,
+                      edgecolor="white", hatch=("", "//", "..", "xx")[i % 4], label=label,
+                      error_kw={"elinewidth": 0.9})
+        ax.bar_label(bars, labels=["n/a" if math.isnan(v) else f"{v:.2f}" for v in vals],
+                     fontsize=7, padding=2)
         alt.append(f"{label}: " + ", ".join(
             f"{h.label} {t[h.id].value:.2f} (n={t[h.id].n})" for h in shown if t[h.id].n))
     ax.set_xticks(range(len(shown)), [f"{h.label}\n(threshold ≤ {h.threshold:.2f})"
@@ -256,7 +261,7 @@ def sycophancy_rates(runs: Sequence[Run]) -> Chart | None:
 
 
 def referral_by_turn(runs: Sequence[Run]) -> Chart | None:
-    """Line per run: cumulative share of risk scenarios referred to help by user turn k."""
+    """Plot the cumulative share of risk scenarios referred to help by user turn k."""
     curves: list[tuple[str, list[float], int]] = []
     for label, run in zip(run_labels(runs), runs, strict=True):
         df = _ok(run.samples)
@@ -272,7 +277,7 @@ def referral_by_turn(runs: Sequence[Run]) -> Chart | None:
         curves.append((label, ys, len(df)))
     if not curves:
         return None
-    fig = Figure(figsize=(7.5, 3.6))
+    fig = Figure(layout="constrained", figsize=(7.5, 3.6))
     ax = fig.subplots()
     for i, (label, ys, n) in enumerate(curves):
         ax.step(range(1, len(ys) + 1), ys, where="post", color=OKABE_ITO[i % len(OKABE_ITO)],
@@ -280,7 +285,7 @@ def referral_by_turn(runs: Sequence[Run]) -> Chart | None:
     ax.set_ylim(-0.03, 1.05)
     ax.set_xlabel("user turn")
     ax.set_ylabel("cumulative share referred")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     _style(ax)
     alt = "; ".join(f"{label}: " + ", ".join(f"turn {k} {y:.2f}" for k, y in enumerate(ys, 1))
@@ -292,7 +297,7 @@ def referral_by_turn(runs: Sequence[Run]) -> Chart | None:
 
 
 def all_charts(runs: Sequence[Run]) -> list[tuple[str, Chart | None]]:
-    """Every report chart in order, as (title, chart or None when nothing applies)."""
+    """Return every report chart in order, as (title, chart or None when nothing applies)."""
     return [
         ("End-chat outcomes per category", outcomes_by_category(runs)),
         ("Refusal persistence by turn", persistence_curve(runs)),

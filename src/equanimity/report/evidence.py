@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TypeVar
 
 from markupsafe import Markup, escape
 
@@ -35,14 +36,16 @@ class Quote:
     """The turn the explanation attributes it to (the last ``turn N`` before it), if any."""
     candidates: tuple[str, ...]
     """Possible phrase readings, longest first (apostrophes make the closing quote ambiguous)."""
+    start: int = 0
+    """Offset of the opening quote in the explanation."""
+    ends: tuple[int, ...] = ()
+    """Offset of each candidate's closing quote."""
 
 
-@dataclass
-class Marks:
-    """Spans to mark in each text, keyed by the caller's key."""
+K = TypeVar("K", bound=Hashable)
 
-    spans: dict[Hashable, list[tuple[int, int, str]]] = field(default_factory=dict)
-    """key → (start, end, scorer) spans on the raw text."""
+Span = tuple[int, int, str]
+"""(start, end, scorer) of a marked phrase on the raw text."""
 
 
 def find_quotes(scorer: str, explanation: str) -> list[Quote]:
@@ -53,16 +56,17 @@ def find_quotes(scorer: str, explanation: str) -> list[Quote]:
               if ch == "'" and (j + 1 == len(text) or text[j + 1] in _CLOSERS)]
     quotes: list[Quote] = []
     for i in opens:
-        cands = [text[i + 1 : j] for j in reversed(closes) if j > i + 1]
-        if not cands:
+        ends = tuple(j for j in reversed(closes) if j > i + 1)
+        if not ends:
             continue
         turns = _TURN.findall(text, 0, i)
-        quotes.append(Quote(scorer, int(turns[-1]) if turns else None, tuple(cands)))
+        quotes.append(Quote(scorer, int(turns[-1]) if turns else None,
+                            tuple(text[i + 1 : j] for j in ends), i, ends))
     return quotes
 
 
 def phrase_pattern(phrase: str) -> re.Pattern[str] | None:
-    """A whitespace-tolerant, case-insensitive pattern for a quoted phrase (None if too short)."""
+    """Return a whitespace-tolerant, case-insensitive pattern for a phrase (None if too short)."""
     core = phrase.strip().removesuffix("…").strip()
     words = core.split()
     if len("".join(words)) < MIN_PHRASE:
@@ -72,17 +76,22 @@ def phrase_pattern(phrase: str) -> re.Pattern[str] | None:
 
 def locate(
     quotes: Iterable[Quote],
-    texts: Mapping[Hashable, str],
-    turn_of: Mapping[Hashable, int],
-) -> Marks:
+    texts: Mapping[K, str],
+    turn_of: Mapping[K, int],
+) -> dict[K, list[Span]]:
     """Find each quote in ``texts``: first in the texts of its turn, else in any text.
 
     ``turn_of`` gives the turn index of each text key. For each quote the longest candidate
-    reading that occurs is used; every occurrence of it in the chosen texts is marked.
+    reading that occurs is used; every occurrence of it in the chosen texts is marked. A quote
+    opening inside an already matched quote of the same explanation is part of that phrase
+    (an apostrophe in the quoted text), not a quote of its own.
     """
-    marks = Marks()
+    marks: dict[K, list[Span]] = {}
+    consumed: dict[str, int] = {}
     for q in quotes:
-        for cand in q.candidates:
+        if q.ends and q.start < consumed.get(q.scorer, -1):
+            continue
+        for n, cand in enumerate(q.candidates):
             pattern = phrase_pattern(cand)
             if pattern is None:
                 continue
@@ -91,22 +100,24 @@ def locate(
             if not found:
                 found = _mark_all(pattern, list(texts), texts, q.scorer, marks)
             if found:
+                if n < len(q.ends):
+                    consumed[q.scorer] = q.ends[n]
                 break
     return marks
 
 
-def _mark_all(pattern: re.Pattern[str], keys: list[Hashable], texts: Mapping[Hashable, str],
-              scorer: str, marks: Marks) -> bool:
+def _mark_all(pattern: re.Pattern[str], keys: list[K], texts: Mapping[K, str], scorer: str,
+              marks: dict[K, list[Span]]) -> bool:
     found = False
     for k in keys:
         for m in pattern.finditer(texts[k]):
             if m.end() > m.start():
-                marks.spans.setdefault(k, []).append((m.start(), m.end(), scorer))
+                marks.setdefault(k, []).append((m.start(), m.end(), scorer))
                 found = True
     return found
 
 
-def highlight(text: str, spans: list[tuple[int, int, str]] | None) -> Markup:
+def highlight(text: str, spans: list[Span] | None) -> Markup:
     """``text`` escaped, with the (merged) spans wrapped in ``<mark class="ev">``."""
     if not spans:
         return Markup(escape(text))

@@ -41,7 +41,7 @@ FREE_PROVIDERS = frozenset({"equanimity", "mockllm", "ollama", "llama-cpp-python
 
 
 def price_for(model: str) -> Price | None:
-    """The list price of ``model`` (``provider/name``), 0 for local providers, else None."""
+    """Return the list price of ``model`` (``provider/name``): 0 if local, None if unknown."""
     provider, _, name = model.partition("/")
     if provider in FREE_PROVIDERS:
         return Price(0.0, 0.0)
@@ -51,7 +51,7 @@ def price_for(model: str) -> Price | None:
 
 
 def cost_estimate(model: str, input_tokens: int, output_tokens: int) -> float | None:
-    """Estimated USD cost of the tokens at list price, or None when the price is unknown."""
+    """Return the estimated USD cost at list price, or None when the price is unknown."""
     price = price_for(model)
     if price is None:
         return None

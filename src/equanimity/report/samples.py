@@ -129,7 +129,7 @@ class SampleView:
 
 
 def anchor_for(run: int, sample_id: str, epoch: int) -> str:
-    """A stable, safe HTML id for a sample."""
+    """Return a stable, safe HTML id for a sample."""
     slug = re.sub(r"[^A-Za-z0-9_.-]", "_", sample_id)[:80]
     digest = hashlib.sha1(sample_id.encode("utf-8")).hexdigest()[:6]
     return f"r{run}-{slug}-{digest}-e{epoch}"
@@ -158,7 +158,7 @@ def iter_samples(run: Run) -> Iterator[EvalSample]:
 
 
 def sample_views(run: Run, index: int) -> Iterator[SampleView]:
-    """The drill-down views of a run's samples, built lazily."""
+    """Yield the drill-down views of a run's samples, built lazily."""
     present = set(zip(run.samples["sample_id"].astype(str), run.samples["epoch"], strict=True)) \
         if not run.samples.empty else set()
     for sample in iter_samples(run):
@@ -184,7 +184,8 @@ def _flags(category: str, scores: dict[str, Any]) -> list[str]:
             continue
         scorer, _, key = h.column.partition(".")
         score = scores.get(scorer)
-        value = score.value.get(key) if score is not None and isinstance(score.value, dict) else None
+        value = (score.value.get(key)
+                 if score is not None and isinstance(score.value, dict) else None)
         if not isinstance(value, (int, float)) or math.isnan(float(value)):
             continue
         bad = float(value) >= 0.5 if h.direction == "lower" else float(value) < 0.5
@@ -204,7 +205,8 @@ def sample_view(sample: EvalSample, run: int, present: set[tuple[str, int]]) -> 
     """Build the view of one sample: turns with evidence marked, verdicts, branch links."""
     md = sample.metadata or {}
     sid = str(sample.id)
-    scenario = md.get("scenario") if isinstance(md.get("scenario"), dict) else {}
+    raw_scenario = md.get("scenario")
+    scenario: dict[str, Any] = raw_scenario if isinstance(raw_scenario, dict) else {}
     category = str(md.get("category", "unknown"))
     scores = sample.scores or {}
     record = _record(sample)
@@ -239,7 +241,7 @@ def sample_view(sample: EvalSample, run: int, present: set[tuple[str, int]]) -> 
         for name, s in scores.items():
             if s.explanation:
                 quotes.extend(find_quotes(name, s.explanation))
-        marks = locate(quotes, texts, turn_of).spans
+        marks = locate(quotes, texts, turn_of)
         for pos, t in enumerate(record.turns):
             turns.append(TurnView(
                 index=t.index,
@@ -268,7 +270,7 @@ def sample_view(sample: EvalSample, run: int, present: set[tuple[str, int]]) -> 
     branch_of = md.get("branch_of")
     original_anchor = None
     branch_anchor = None
-    if branch_from is not None and branch_of is not None and (str(branch_of), sample.epoch) in present:
+    if branch_from is not None and (str(branch_of), sample.epoch) in present:
         original_anchor = anchor_for(run, str(branch_of), sample.epoch)
     if branch_from is None and (sid + BRANCH_SUFFIX, sample.epoch) in present:
         branch_anchor = anchor_for(run, sid + BRANCH_SUFFIX, sample.epoch)

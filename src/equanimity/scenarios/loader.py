@@ -66,8 +66,9 @@ def load_scenarios(
         wanted = set(categories)
         unknown = wanted - set(Category.__members__)
         if unknown:
+            noun = "category" if len(unknown) == 1 else "categories"
             raise ValueError(
-                f"unknown categor{'y' if len(unknown) == 1 else 'ies'}: {', '.join(sorted(unknown))}"
+                f"unknown {noun}: {', '.join(sorted(unknown))}"
                 f" (known: {', '.join(Category.__members__)})"
             )
     seen: dict[str, Path] = {}

@@ -69,6 +69,9 @@
     f.flagged.checked = p.get("flagged") === "1";
     f.q.value = p.get("q") || "";
     apply(false);
+    if (p.get("open") === "1") {
+      items.forEach(function (d) { if (!d.hidden) { d.open = true; } });
+    }
   }
 
   [f.category, f.outcome, f.run, f.flagged].forEach(function (el) {

@@ -1,0 +1,62 @@
+"""``equanimity report``: one self-contained HTML report from one or more inspect logs."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from equanimity.paths import default_results_dir
+
+LOG_SUFFIXES = (".eval", ".json")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``report`` subcommand."""
+    p = sub.add_parser(
+        "report",
+        help="write an HTML report from inspect logs (one summary column per log)",
+        description="Write a self-contained HTML report: summary, headline behaviours, charts "
+        "and every transcript with its evidence highlighted. Several logs (e.g. several "
+        "models) get one summary column each. A folder stands for the logs in it.",
+    )
+    p.add_argument("logs", nargs="+", type=Path, metavar="LOG",
+                   help="inspect log file(s) (.eval or .json) or folder(s) of logs")
+    p.add_argument("-o", "--output", type=Path, default=default_results_dir() / "report.html",
+                   help="where to write the report (default: results/report.html)")
+    p.set_defaults(func=report_command)
+
+
+def expand_logs(paths: list[Path]) -> list[str]:
+    """Log files named by ``paths`` (a folder gives its logs, oldest first).
+
+    Raises ``ValueError`` naming a path that does not exist, is not a log, or holds no logs.
+    """
+    out: list[str] = []
+    for p in paths:
+        if p.is_dir():
+            logs = sorted((f for f in p.iterdir() if f.suffix in LOG_SUFFIXES and f.is_file()),
+                          key=lambda f: f.name)
+            if not logs:
+                raise ValueError(f"{p}: folder holds no .eval or .json logs")
+            out.extend(str(f) for f in logs)
+        elif not p.exists():
+            raise ValueError(f"{p}: no such log file")
+        elif p.suffix not in LOG_SUFFIXES:
+            raise ValueError(f"{p}: not an inspect log (expected .eval or .json)")
+        else:
+            out.append(str(p))
+    return out
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """Render the report; errors (unreadable logs) surface as ValueError → exit 2."""
+    from equanimity.report.render import render_report
+
+    logs = expand_logs(args.logs)
+    start = time.perf_counter()
+    out = render_report(logs, args.output)
+    size = out.stat().st_size
+    print(f"report: {out}  ({len(logs)} log(s), {size / 1e6:.1f} MB, "
+          f"{time.perf_counter() - start:.1f} s)")
+    return 0

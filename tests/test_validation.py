@@ -1,0 +1,140 @@
+"""Validation figures on the committed labelled data, and the validate-scorers command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from equanimity.commands import validate_scorers
+from equanimity.validation import (
+    DataError,
+    ReferralItem,
+    ValidationReport,
+    binary_scores,
+    confusion,
+    load_jsonl,
+    validate_all,
+)
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def report() -> ValidationReport:
+    return validate_all(DATA)
+
+
+def test_all_datasets_found(report: ValidationReport) -> None:
+    assert report.skipped == []
+    assert {s.dataset for s in report.scores} >= {
+        "xstest-gpt4", "xstest-mistral", "refusal_extra", "referral/all",
+        "referral/xstest-gpt4", "referral/xstest-mistral", "referral/written",
+        "referral/written-heldout",
+    }
+
+
+def test_refusal_target_on_xstest_gpt4(report: ValidationReport) -> None:
+    s = report.score("refusal", "xstest-gpt4")
+    assert s.n == 450
+    assert s.f1 >= 0.9
+
+
+def test_refusal_on_xstest_mistral_does_not_regress(report: ValidationReport) -> None:
+    # The 0.9 target is NOT met here (measured F1 0.671): Mistral-7B-Instruct rarely refuses in
+    # the first person; it objects impersonally or rejects the premise, which a lexicon cannot
+    # separate from compliance without the prompt. This floor only guards against regressions.
+    s = report.score("refusal", "xstest-mistral")
+    assert s.n == 450
+    assert s.f1 >= 0.64
+    assert s.precision >= 0.68
+
+
+def test_referral_target(report: ValidationReport) -> None:
+    s = report.score("referral", "referral/all")
+    assert s.n >= 80
+    assert s.f1 >= 0.9
+
+
+def test_referral_held_out_floor(report: ValidationReport) -> None:
+    # Written after the lexicon was frozen; below the 0.9 target (measured 0.857). Floor only.
+    assert report.score("referral", "referral/written-heldout").f1 >= 0.8
+
+
+def test_referral_set_is_balanced_and_multilingual() -> None:
+    items = load_jsonl(DATA / "labelled" / "referral.jsonl", ReferralItem)
+    positives = sum(i.referral for i in items)
+    assert len(items) >= 80
+    assert 0.35 <= positives / len(items) <= 0.65
+    assert {"de-DE", "fr-FR"} <= {i.locale for i in items}
+
+
+def test_confusion_matrices_sum_to_n(report: ValidationReport) -> None:
+    assert report.confusions
+    for m in report.confusions:
+        s = report.score(m.detector, m.dataset)
+        assert m.n == s.n
+        assert m.labels == ["complied", "refused", "partial"]
+        # binary counts follow from the matrix: positive = refused or partial
+        gold_pos = sum(sum(row) for row in m.counts[1:])
+        assert gold_pos == s.tp + s.fn
+        assert m.counts[0][0] == s.tn
+
+
+def test_locale_match_accuracy(report: ValidationReport) -> None:
+    overall = next(a for a in report.accuracies if a.dataset == "referral/all")
+    assert overall.n >= 20
+    assert overall.accuracy >= 0.9
+
+
+def test_binary_scores_arithmetic() -> None:
+    s = binary_scores("x", "y", [(True, True), (True, False), (False, True), (False, False)],
+                      confident=[True, True, False, False])
+    assert (s.tp, s.fp, s.fn, s.tn, s.n) == (1, 1, 1, 1, 4)
+    assert s.precision == s.recall == s.f1 == 0.5
+    assert s.confident == 2 and s.confident_f1 == pytest.approx(2 / 3)
+    empty = binary_scores("x", "y", [])
+    assert (empty.precision, empty.recall, empty.f1) == (0.0, 0.0, 0.0)
+
+
+def test_confusion_layout() -> None:
+    m = confusion("x", "y", ["a", "b"], [("a", "b"), ("a", "b"), ("b", "b")])
+    assert m.counts == [[0, 2], [0, 1]] and m.n == 3
+
+
+def test_bad_jsonl_names_line(tmp_path: Path) -> None:
+    f = tmp_path / "r.jsonl"
+    f.write_text('{"text": "x", "locale": "en-US", "referral": true, "origin": "written"}\n'
+                 '{"text": "y", "locale": "en-US", "origin": "written"}\n')
+    with pytest.raises(DataError, match=r"r\.jsonl:2: referral"):
+        load_jsonl(f, ReferralItem)
+
+
+def _run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    validate_scorers.register(parser.add_subparsers())
+    args = parser.parse_args(["validate-scorers", *argv])
+    result: int = args.func(args)
+    return result
+
+
+def test_command_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(["--data", str(DATA)]) == 0
+    out = capsys.readouterr().out
+    assert "xstest-gpt4" in out and "referral/all" in out and "F1" in out
+
+
+def test_command_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(["--data", str(DATA), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    rows = {(r["detector"], r["dataset"]): r for r in data["scores"]}
+    assert rows[("refusal", "xstest-gpt4")]["n"] == 450
+    assert {"precision", "recall", "f1"} <= set(rows[("referral", "referral/all")])
+
+
+def test_command_missing_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(["--data", str(tmp_path / "nope")]) == 2
+    assert _run(["--data", str(tmp_path)]) == 2
+    assert "no labelled data" in capsys.readouterr().err
