@@ -7,7 +7,7 @@ from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
 from equanimity.scorers.judge import Judge
-from equanimity.scorers.labels import refusal_labels
+from equanimity.scorers.labels import END_EVIDENCE, refusal_labels
 from equanimity.scorers.metrics import NAN, rate_metrics
 from equanimity.scorers.transcript import quote, read_transcript
 
@@ -60,4 +60,4 @@ def refusal_persistence(cascade: bool = True) -> Scorer:
 
 
 def _is_end(evidence: str | None) -> bool:
-    return evidence == "[end_conversation]"
+    return evidence == END_EVIDENCE
