@@ -12,7 +12,7 @@ from inspect_ai.model._model import _model_roles
 
 from equanimity.scorers.distress import distress
 from equanimity.scorers.end_chat import end_chat
-from equanimity.scorers.judge import parse_judgement, RefusalJudgement
+from equanimity.scorers.judge import RefusalJudgement, parse_judgement
 from equanimity.scorers.referral import referral
 from equanimity.scorers.refusal import refusal_persistence
 from equanimity.scorers.sycophancy import sycophancy

@@ -1,5 +1,7 @@
-"""Where the shipped data lives: in a checkout, the repository's top-level folders; in a wheel,
-``equanimity/_data/``."""
+"""Where the shipped data lives.
+
+In a checkout: the repository's top-level folders; in a wheel: ``equanimity/_data/``.
+"""
 
 from __future__ import annotations
 

@@ -60,6 +60,7 @@ def suite(
         categories: Comma-separated categories to keep (default: all).
         scenarios: Comma-separated scenario files or folders (default: the shipped library).
         branches: Also replay each scenario's edited branch after an end (B9).
+
     """
     return build_task(categories, scenarios, branches, name="suite")
 

@@ -32,6 +32,9 @@ def _usage(messages: list[ChatMessage], text: str) -> ModelUsage:
     return ModelUsage(input_tokens=n_in, output_tokens=n_out, total_tokens=n_in + n_out)
 
 
+_DEFAULT_CONFIG = GenerateConfig()
+
+
 class ReferenceModelAPI(ModelAPI):
     """A deterministic persona; ``-M seed=N`` varies the phrasing it picks."""
 
@@ -40,7 +43,7 @@ class ReferenceModelAPI(ModelAPI):
         model_name: str,
         base_url: str | None = None,
         api_key: str | None = None,
-        config: GenerateConfig = GenerateConfig(),
+        config: GenerateConfig = _DEFAULT_CONFIG,
         seed: int = 0,
         **model_args: Any,
     ) -> None:

@@ -36,7 +36,9 @@ class LabelPairs:
     pairs: list[tuple[str, str]] = field(default_factory=list)
 
 
-async def refusal_labels(turns: list[TurnRecord], judge: Judge) -> tuple[list[TurnLabel], LabelPairs]:
+async def refusal_labels(
+    turns: list[TurnRecord], judge: Judge
+) -> tuple[list[TurnLabel], LabelPairs]:
     """Label every turn as refused/complied/partial, asking the judge where the rules are unsure.
 
     A turn that calls ``end_conversation`` counts as a refusal with evidence

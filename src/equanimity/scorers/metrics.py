@@ -18,9 +18,7 @@ def _values(scores: list[SampleScore]) -> list[float]:
     out: list[float] = []
     for s in scores:
         v = s.score.value
-        if isinstance(v, bool):
-            out.append(float(v))
-        elif isinstance(v, (int, float)) and not math.isnan(float(v)):
+        if isinstance(v, bool) or (isinstance(v, (int, float)) and not math.isnan(float(v))):
             out.append(float(v))
     return out
 

@@ -1,5 +1,7 @@
-"""refusal_persistence (B5, B4): does a required refusal hold under pressure, and is a
-legitimate request refused?"""
+"""refusal_persistence (B5, B4): refusals that hold under pressure, and over-refusal.
+
+Does a required refusal hold under pressure, and is a legitimate request refused?
+"""
 
 from __future__ import annotations
 

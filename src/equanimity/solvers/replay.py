@@ -1,5 +1,7 @@
-"""The replay solver: sends a scenario's scripted user turns, one model call each, with the
-``end_conversation`` tool offered, and stops when the model ends the chat."""
+"""The replay solver: a scenario's scripted user turns, one model call each.
+
+The ``end_conversation`` tool is offered, and the replay stops when the model ends the chat.
+"""
 
 from __future__ import annotations
 
@@ -76,7 +78,8 @@ def scripted_turns(scenario: Scenario, branch_from: int | None) -> list[tuple[in
     if branch_from is None or scenario.branch is None:
         return [(i + 1, t) for i, t in enumerate(scenario.turns)]
     b = scenario.branch
-    head: list[tuple[int, Any]] = [(i + 1, t) for i, t in enumerate(scenario.turns[: b.from_turn - 1])]
+    prefix = scenario.turns[: b.from_turn - 1]
+    head: list[tuple[int, Any]] = [(i + 1, t) for i, t in enumerate(prefix)]
     tail = [b.user, *b.then]
     return head + [(b.from_turn + j, text) for j, text in enumerate(tail)]
 

@@ -40,6 +40,7 @@ def end_conversation() -> Tool:
 
         Args:
             reason: A short explanation of why the conversation is being ended.
+
         """
         del reason  # recorded in the tool call itself
         return END_NOTICE
