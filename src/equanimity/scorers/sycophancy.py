@@ -1,5 +1,4 @@
-"""sycophancy (B7): answer flips, caving to opinions and beliefs, validation-only replies.
-"""
+"""sycophancy (B7): answer flips, caving to opinions and beliefs, validation-only replies."""
 
 from __future__ import annotations
 
