@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from equanimity.report.render import TITLE, render_report
-from test_report import CATEGORIES, Collector, hostile_model, parse, run_log
+from tests.test_report import CATEGORIES, Collector, hostile_model, parse, run_log
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or (
     "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)

@@ -7,7 +7,8 @@ Datasets, all under a data folder (default ``tests/data``):
   ``1_full_compliance``, ``2_full_refusal`` or ``3_partial_refusal`` (Röttger et al., 2024;
   CC BY 4.0, see ``xstest/SOURCE.md``).
 - ``labelled/refusal_extra.jsonl`` (optional): hand-written replies, ``{"text", "locale",
-  "label": refused|complied|partial, "origin", "note"}``.
+  "label": refused|complied|partial, "origin", "note"}`` plus ``user`` (the message replied to)
+  where the label depends on it (a reply that rejects the premise of the user's question).
 - ``labelled/referral.jsonl``: replies hand-labelled for referral, ``{"text", "locale",
   "referral": bool, "origin", "note"}`` plus ``locale_match`` where a crisis line or emergency
   number is named. A reply is a referral when it directs the user to a crisis or support
@@ -21,6 +22,14 @@ Refusal is scored as a binary task: positive = the reply refused at least in par
 or partial refusal; detector label ``refused`` or ``partial``), as XSTest's refusal rate counts
 both. A 3-class confusion matrix (rows: gold, columns: detector) is reported beside it, and the
 F1 over the verdicts the rule layer marked ``confident`` shows what a judge would be spared.
+
+Each refusal dataset is scored twice: from the reply alone (dataset ``xstest-gpt4``), and with
+the user's message passed as ``classify_refusal(text, user=...)`` (dataset
+``xstest-gpt4+prompt``), which adds the premise-rejection rule; items without a user message
+score the same both ways. The scorers run with the user's message, so the ``+prompt`` figure is
+the one that applies to them; the text-only one shows what the prompt adds. The premise rule
+was developed on the GPT-4 completions and the written items only: the Mistral completions are
+a held-out set for it.
 """
 
 from __future__ import annotations
@@ -42,6 +51,8 @@ XSTEST_LABELS: dict[str, RefusalLabel] = {
     "2_full_refusal": "refused",
     "3_partial_refusal": "partial",
 }
+WITH_PROMPT = "+prompt"
+"""Suffix of the dataset name of the figures computed with the user's message."""
 XSTEST_FILES: dict[str, str] = {
     "xstest-gpt4": "xstest/xstest_v2_completions_gpt4.csv",
     "xstest-mistral": "xstest/xstest_v2_completions_mistralinstruct.csv",
@@ -205,10 +216,17 @@ class RefusalItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str
+    """The assistant reply."""
     label: RefusalLabel
+    """Gold label: refused, complied or partial."""
     origin: str
+    """Where the text came from (``xstest-gpt4``, ``written``, ...)."""
     locale: str = "en-US"
+    """Locale of the reply."""
     note: str = ""
+    """Free-text note (for XSTest: the item id)."""
+    user: str | None = None
+    """The user message the reply answers (XSTest: the prompt); None when not recorded."""
 
 
 class ReferralItem(BaseModel):
@@ -233,7 +251,7 @@ def default_data_dir() -> Path | None:
 
 
 def load_xstest(path: Path, origin: str) -> list[RefusalItem]:
-    """Read an XSTest completions CSV (columns ``completion`` and ``final_label``)."""
+    """Read an XSTest completions CSV (columns ``completion``, ``final_label``, ``prompt``)."""
     items: list[RefusalItem] = []
     try:
         with path.open(newline="", encoding="utf-8") as f:
@@ -243,7 +261,8 @@ def load_xstest(path: Path, origin: str) -> list[RefusalItem]:
                     raise DataError(f"{path}:{line}: expected 'completion' and a known "
                                     f"'final_label', got {row.get('final_label')!r}")
                 items.append(RefusalItem(text=row["completion"], label=gold, origin=origin,
-                                         note=f"XSTest {row.get('id', '')}".strip()))
+                                         note=f"XSTest {row.get('id', '')}".strip(),
+                                         user=row.get("prompt") or None))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"{path}: cannot read: {exc}") from None
     return items
@@ -274,12 +293,20 @@ def load_jsonl(path: Path, model: type[_M]) -> list[_M]:
 # runs
 
 
+Classifier = Callable[[str, str | None], tuple[RefusalLabel, bool]]
+"""``(reply, user message or None) -> (label, confident)``."""
+
+
 def validate_refusal(dataset: str, items: Sequence[RefusalItem],
-                     classify: Callable[[str], tuple[RefusalLabel, bool]] | None = None,
+                     classify: Classifier | None = None, *, with_prompt: bool = True,
                      ) -> tuple[Scores, Confusion]:
-    """Binary scores (refused or partial = positive) and a 3-class confusion matrix."""
+    """Binary scores (refused or partial = positive) and a 3-class confusion matrix.
+
+    With ``with_prompt`` each item's ``user`` message is passed to the classifier (the
+    premise-rejection rule needs it); without, the reply is judged alone.
+    """
     run = classify or _classify
-    verdicts = [run(item.text) for item in items]
+    verdicts = [run(item.text, item.user if with_prompt else None) for item in items]
     pairs = [(item.label != "complied", label != "complied")
              for item, (label, _) in zip(items, verdicts, strict=True)]
     scores = binary_scores("refusal", dataset, pairs, [c for _, c in verdicts])
@@ -289,8 +316,8 @@ def validate_refusal(dataset: str, items: Sequence[RefusalItem],
     return scores, matrix
 
 
-def _classify(text: str) -> tuple[RefusalLabel, bool]:
-    v = classify_refusal(text)
+def _classify(text: str, user: str | None) -> tuple[RefusalLabel, bool]:
+    v = classify_refusal(text, user=user)
     return v.label, v.confident
 
 
@@ -313,26 +340,32 @@ def validate_referral(items: Sequence[ReferralItem]) -> tuple[list[Scores], list
 
 
 def validate_all(data_dir: Path) -> ValidationReport:
-    """Run every detector over every dataset found under ``data_dir``."""
+    """Run every detector over every dataset found under ``data_dir``.
+
+    Refusal datasets are scored from the reply alone (dataset name as is) and with the user's
+    message (name + :data:`WITH_PROMPT`).
+    """
     scores: list[Scores] = []
     matrices: list[Confusion] = []
     accuracies: list[Accuracy] = []
     skipped: list[str] = []
+    refusal_sets: list[tuple[str, list[RefusalItem]]] = []
     for dataset, rel in XSTEST_FILES.items():
         path = data_dir / rel
         if not path.is_file():
             skipped.append(rel)
             continue
-        s, m = validate_refusal(dataset, load_xstest(path, dataset))
-        scores.append(s)
-        matrices.append(m)
+        refusal_sets.append((dataset, load_xstest(path, dataset)))
     extra = data_dir / REFUSAL_EXTRA_FILE
     if extra.is_file():
-        s, m = validate_refusal("refusal_extra", load_jsonl(extra, RefusalItem))
-        scores.append(s)
-        matrices.append(m)
+        refusal_sets.append(("refusal_extra", load_jsonl(extra, RefusalItem)))
     else:
         skipped.append(REFUSAL_EXTRA_FILE)
+    for dataset, items in refusal_sets:
+        for name, with_prompt in ((dataset, False), (dataset + WITH_PROMPT, True)):
+            s, m = validate_refusal(name, items, with_prompt=with_prompt)
+            scores.append(s)
+            matrices.append(m)
     referral = data_dir / REFERRAL_FILE
     if referral.is_file():
         s_list, a_list = validate_referral(load_jsonl(referral, ReferralItem))
@@ -356,6 +389,9 @@ def format_report(report: ValidationReport) -> str:
         conf_f1 = "-" if s.confident_f1 is None else f"{s.confident_f1:.3f}"
         lines.append(f"{s.detector:<10} {s.dataset:<28} {s.n:>5} {s.precision:>6.3f}"
                      f" {s.recall:>6.3f} {s.f1:>6.3f} {s.confident:>6} {conf_f1:>8}")
+    if any(s.dataset.endswith(WITH_PROMPT) for s in report.scores):
+        lines.append(f"(dataset{WITH_PROMPT}: classified with the user's message, which adds the "
+                     "premise-rejection rule; without: from the reply alone)")
     for m in report.confusions:
         lines += ["", f"{m.detector} on {m.dataset} (rows gold, columns detector; n={m.n})",
                   " " * 10 + "".join(f"{label:>10}" for label in m.labels)]

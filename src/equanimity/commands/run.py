@@ -65,6 +65,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "its sample errors (inspect default: retry until --timeout)")
     p.add_argument("--timeout", type=int,
                    help="seconds to keep retrying one model call before its sample errors")
+    p.add_argument("--log-buffer", type=int, metavar="N",
+                   help="write finished samples to the log every N samples (1: a hard kill "
+                        "loses no finished sample; inspect default: up to 10, or 60 s)")
     p.add_argument("--fail-on-error", type=float,
                    help="fail the run if this many (or this fraction of) samples error")
     p.add_argument("--resume", action="store_true",
@@ -98,14 +101,24 @@ def run_command(args: argparse.Namespace) -> int:
         retry_on_error=args.retry_on_error,
         max_retries=args.max_retries,
         timeout=args.timeout,
+        log_buffer=args.log_buffer,
         fail_on_error=args.fail_on_error,
     )
+    if args.max_connections is None and args.model == "equanimity/local":
+        # one in-process model: run samples one at a time (inspect's adaptive default would
+        # start dozens of conversations that only queue for it, holding their states in memory)
+        common["max_connections"] = 1
     common = {k: v for k, v in common.items() if v is not None}
     args.log_dir.mkdir(parents=True, exist_ok=True)
     if args.resume:
         _, logs = eval_set([task], log_dir=str(args.log_dir), **common)
     else:
         logs = inspect_eval(task, log_dir=str(args.log_dir), **common)
+    if not logs:
+        # inspect returns no logs when Ctrl-C cancels the eval (its log stays 'cancelled')
+        print(f"equanimity run: interrupted; the finished samples are in {args.log_dir}: "
+              "re-run the same command with --resume to complete the run", file=sys.stderr)
+        return 130
     code = 0
     for log in logs:
         print(f"\nlog: {log.location}  status: {log.status}")

@@ -1,0 +1,190 @@
+"""One measured operation, run in a fresh process: ``python -m bench.child OP ...``.
+
+Prints one JSON line (the last line of stdout) with the operation's wall time, CPU time
+(user + system of this process), peak RSS of the process (``ru_maxrss``, imports included),
+RSS after imports, and the 1-minute load average when it started and ended. Operations:
+
+- ``replay VARIANT N LOG_DIR CONN``: eval the synthetic workload (``equanimity`` or ``plain``).
+- ``template PERSONA LOG_DIR``: the real library replayed by a reference persona (no grader).
+- ``replicate TEMPLATE N OUT``: write an N-sample log by replicating the template's samples.
+- ``rescore LOG OUT``: read the whole log, ``inspect_ai.score`` it with the default scorers
+  (overwrite), write the result.
+- ``inspect-score LOG OUT``: the same through ``inspect score --stream`` (child process).
+- ``report LOG OUT``, ``compare A B OUT``, ``gate LOG``: the equanimity commands.
+- ``judge PERSONA CASCADE LOG_DIR``: the library with a stub grader; counts judge calls.
+
+``--profile FILE`` writes cProfile stats of the operation to FILE.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import inspect_ai  # noqa: F401  (imported before measuring: its import is not the operation)
+
+import equanimity.tasks  # noqa: F401
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        pages = int(fh.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _cpu(who: int = resource.RUSAGE_SELF) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def _replay(variant: str, n: str, log_dir: str, conn: str) -> dict[str, Any]:
+    from inspect_ai import eval as inspect_eval
+
+    from bench.synthetic import equanimity_task, instant_model, plain_task, synthetic_scenarios
+
+    scenarios = synthetic_scenarios(int(n))
+    task = equanimity_task(scenarios) if variant == "equanimity" else plain_task(scenarios)
+    model = instant_model()
+    logs = inspect_eval(task, model=model, display="none", log_dir=log_dir,
+                        max_connections=int(conn), max_samples=int(conn))
+    log = logs[0]
+    return {"status": log.status, "samples": log.results.completed_samples if log.results else 0,
+            "log": log.location}
+
+
+def _template(persona: str, log_dir: str) -> dict[str, Any]:
+    from inspect_ai import eval as inspect_eval
+
+    from equanimity.tasks import build_task
+
+    log = inspect_eval(build_task(), model=f"equanimity/{persona}", display="none",
+                       log_dir=log_dir)[0]
+    return {"status": log.status, "samples": len(log.samples or []), "log": log.location}
+
+
+def _replicate(template: str, n: str, out: str) -> dict[str, Any]:
+    from bench.logs import replicate_log
+
+    written = replicate_log(template, int(n), out)
+    return {"samples": written, "log": out, "bytes": Path(out).stat().st_size}
+
+
+def _rescore(log_path: str, out: str) -> dict[str, Any]:
+    from inspect_ai import score
+    from inspect_ai.log import read_eval_log, write_eval_log
+
+    from equanimity.scorers.suite import default_scorers
+
+    t0 = time.perf_counter()
+    log = read_eval_log(log_path)
+    t1 = time.perf_counter()
+    scored = score(log, default_scorers(), action="overwrite", display="none", copy=False)
+    t2 = time.perf_counter()
+    write_eval_log(scored, out)
+    t3 = time.perf_counter()
+    return {"samples": len(scored.samples or []), "read_s": t1 - t0, "score_s": t2 - t1,
+            "write_s": t3 - t2}
+
+
+def _inspect_score(log_path: str, out: str) -> dict[str, Any]:
+    inspect_bin = str(Path(sys.executable).with_name("inspect"))
+    cmd = [inspect_bin, "score", log_path, "--stream", "100", "--action", "overwrite",
+           "--output-file", out, "--display", "none"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"rc": proc.returncode, "child_peak_rss_mb": child_rss,
+            "child_cpu_s": _cpu(resource.RUSAGE_CHILDREN),
+            "stderr_tail": proc.stderr[-600:]}
+
+
+def _report(log_path: str, out: str) -> dict[str, Any]:
+    from equanimity.report.render import render_report
+
+    path = render_report([log_path], Path(out))
+    return {"bytes": path.stat().st_size}
+
+
+def _cli(argv: list[str]) -> dict[str, Any]:
+    from contextlib import redirect_stdout
+    from io import StringIO
+
+    from equanimity.cli import main
+
+    buf = StringIO()
+    with redirect_stdout(buf):
+        rc = main(argv)
+    return {"rc": rc, "stdout_tail": buf.getvalue()[-400:]}
+
+
+def _compare(a: str, b: str, out: str) -> dict[str, Any]:
+    return _cli(["compare", a, b, "-o", out])
+
+
+def _gate(log_path: str) -> dict[str, Any]:
+    return _cli(["gate", log_path, "--policy", "default"])
+
+
+def _judge(persona: str, cascade: str, log_dir: str) -> dict[str, Any]:
+    from inspect_ai import Task
+    from inspect_ai import eval as inspect_eval
+
+    from bench.logs import judge_counts
+    from bench.synthetic import stub_grader
+    from equanimity.scorers.suite import default_scorers
+    from equanimity.tasks import build_task
+
+    base = build_task()
+    task = Task(dataset=base.dataset, solver=base.solver,
+                scorer=default_scorers(cascade == "on"), name="bench_judge", version=1)
+    log = inspect_eval(task, model=f"equanimity/{persona}", display="none", log_dir=log_dir,
+                       model_roles={"grader": stub_grader()})[0]
+    return {"status": log.status, **judge_counts(log)}
+
+
+OPS: dict[str, Callable[..., dict[str, Any]]] = {
+    "replay": _replay, "template": _template, "replicate": _replicate, "rescore": _rescore,
+    "inspect-score": _inspect_score, "report": _report, "compare": _compare, "gate": _gate,
+    "judge": _judge,
+}
+
+
+def main(argv: list[str]) -> int:
+    """Run one operation and print its measurement as a JSON line."""
+    profile_to: str | None = None
+    if "--profile" in argv:
+        i = argv.index("--profile")
+        profile_to = argv[i + 1]
+        argv = argv[:i] + argv[i + 2:]
+    op, args = argv[0], argv[1:]
+    base_rss = _rss_mb()
+    load0 = os.getloadavg()[0]
+    cpu0 = _cpu()
+    prof = cProfile.Profile() if profile_to else None
+    t0 = time.perf_counter()
+    if prof is not None:
+        prof.enable()
+    detail = OPS[op](*args)
+    if prof is not None:
+        prof.disable()
+        prof.dump_stats(str(profile_to))
+    wall = time.perf_counter() - t0
+    result = {
+        "op": op, "args": args, "wall_s": wall, "cpu_s": _cpu() - cpu0,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "base_rss_mb": base_rss, "load_start": load0, "load_end": os.getloadavg()[0],
+        **detail,
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,101 @@
+"""Part 3: post-run work on large logs — re-scoring, report, compare, gate.
+
+The logs are built from two real runs of the shipped library (reference personas ``steady`` and
+``caver``: real replay records in the store, real scores) whose samples are replicated under new
+ids up to each size; the two logs of a size hold the same sample ids, so ``compare`` pairs them.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.measure import run_child
+
+OPERATIONS = ("rescore", "inspect-score", "report", "compare", "gate")
+"""Post-run operations measured, each in a fresh process."""
+
+
+@dataclass
+class PostResults:
+    """Every post-run measurement, by size then operation."""
+
+    sizes: list[int]
+    """Log sizes (samples)."""
+    template_samples: int = 0
+    """Samples in the real template run that was replicated."""
+    build: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Replication of the baseline log at each size (for reference, not a target)."""
+    log_mib: dict[int, float] = field(default_factory=dict)
+    """Size on disk of the baseline log at each size."""
+    ops: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    """size → operation → child measurement."""
+
+
+def _template(persona: str, work: Path) -> str:
+    out = work / f"template-{persona}"
+    existing = sorted(glob.glob(str(out / "*.eval")))
+    if existing:
+        return existing[-1]
+    r = run_child("template", persona, str(out))
+    if r.get("status") != "success":
+        raise RuntimeError(f"template run {persona}: status {r.get('status')}")
+    return str(r["log"])
+
+
+def _args(op: str, a: str, b: str, work: Path, n: int) -> list[str]:
+    if op == "rescore":
+        return [a, str(work / f"rescored-{n}.eval")]
+    if op == "inspect-score":
+        return [a, str(work / f"streamed-{n}.eval")]
+    if op == "report":
+        return [a, str(work / f"report-{n}.html")]
+    if op == "compare":
+        return [a, b, str(work / f"compare-{n}.html")]
+    return [a]
+
+
+def measure_post(sizes: list[int], work: Path, log: Callable[[str], None],
+                 ops: tuple[str, ...] = OPERATIONS,
+                 profile_dir: Path | None = None) -> PostResults:
+    """Build the logs at each size and time every operation on them."""
+    work.mkdir(parents=True, exist_ok=True)
+    base_t, cand_t = _template("steady", work), _template("caver", work)
+    res = PostResults(sizes)
+    res.template_samples = _count(base_t)
+    for n in sizes:
+        a, b = str(work / f"steady-{n}.eval"), str(work / f"caver-{n}.eval")
+        res.build[n] = run_child("replicate", base_t, str(n), a)
+        run_child("replicate", cand_t, str(n), b)
+        res.log_mib[n] = os.path.getsize(a) / 2**20
+        log(f"  built {n} samples: {res.log_mib[n]:.0f} MiB in {res.build[n]['wall_s']:.1f} s")
+        res.ops[n] = {}
+        for op in ops:
+            prof = str(profile_dir / f"{op}-{n}.prof") if profile_dir else None
+            r = run_child(op, *_args(op, a, b, work, n), profile=prof)
+            res.ops[n][op] = r
+            peak = r.get("child_peak_rss_mb", r["peak_rss_mb"])
+            log(f"  {op:13s} n={n:6d}: wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:6.1f} s"
+                f"  peak {peak:6.0f} MiB  load {r['load_start']:.1f}"
+                + (f"  rc {r['rc']}" if "rc" in r else ""))
+    return res
+
+
+def _count(path: str) -> int:
+    from inspect_ai.log import read_eval_log_sample_summaries
+
+    return len(read_eval_log_sample_summaries(path))
+
+
+def peak_mib(r: dict[str, Any]) -> float:
+    """Peak memory of the operation (for ``inspect score`` the CLI process it ran)."""
+    return float(r.get("child_peak_rss_mb", r["peak_rss_mb"]))
+
+
+def cpu_s(r: dict[str, Any]) -> float:
+    """CPU seconds of the operation (for ``inspect score`` including the CLI process)."""
+    return float(r["cpu_s"]) + float(r.get("child_cpu_s", 0.0))

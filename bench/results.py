@@ -1,0 +1,178 @@
+"""Markdown tables of the figures, and the RESULTS.md file.
+
+Text after the :data:`NOTES_MARK` line of an existing results file (the hand-written analysis)
+is kept when the file is rewritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.judge import JudgeResults
+from bench.measure import Machine
+from bench.post import OPERATIONS, PostResults, cpu_s, peak_mib
+from bench.replay import Overhead
+
+NOTES_MARK = "<!-- notes: kept when the file is regenerated -->"
+"""Marker line: everything after it in RESULTS.md survives a rewrite."""
+
+TARGET_RATIO = 1.25
+"""Target for the wall-time ratio equanimity / plain inspect-ai."""
+TARGET_POST_S = 30.0
+"""Target wall time of each post-run operation at 10,000 samples."""
+TARGET_POST_MIB = 1024.0
+"""Target peak memory of each post-run operation."""
+
+
+@dataclass
+class Figures:
+    """Everything one benchmark run measured."""
+
+    machine: Machine
+    """Where and when."""
+    quick: bool
+    """Whether this was a ``--quick`` smoke run (small sizes)."""
+    conn: int
+    """``max_connections`` = ``max_samples`` used for both variants."""
+    overhead: Overhead | None = None
+    """Part 1."""
+    scaling: list[Overhead] = field(default_factory=list)
+    """Part 2 (one entry per size)."""
+    post: PostResults | None = None
+    """Part 3."""
+    judge: JudgeResults | None = None
+    """Part 4."""
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" for _ in head) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+def _loads(o: Overhead) -> str:
+    loads = [r["load_start"] for r in o.equanimity.runs + o.plain.runs]
+    return f"{min(loads):.1f}–{max(loads):.1f}"
+
+
+def overhead_lines(o: Overhead) -> list[str]:
+    """Part 1 as a table: medians of each variant and the ratios."""
+    rows = []
+    for name, v in (("equanimity (replay + tool + 5 scorers)", o.equanimity),
+                    ("plain inspect-ai (generate, no scorers)", o.plain)):
+        rows.append([name, str(len(v.runs)), f"{v.med('wall_s'):.1f}",
+                     ", ".join(f"{r['wall_s']:.1f}" for r in v.runs), f"{v.med('cpu_s'):.1f}",
+                     f"{v.med('peak_rss_mb'):.0f}"])
+    rows.append(["**ratio equanimity / plain**", "", f"**{o.ratio('wall_s'):.2f}**", "",
+                 f"**{o.ratio('cpu_s'):.2f}**", f"**{o.ratio('peak_rss_mb'):.2f}**"])
+    verdict = "meets" if o.ratio("wall_s") <= TARGET_RATIO else "misses"
+    return [*_table(["variant", "runs", "wall s (median)", "wall s (each)", "CPU s (median)",
+                     "peak RSS MiB (median)"], rows), "",
+            f"{o.samples:,} scenarios × 5 turns; wall-time ratio {o.ratio('wall_s'):.2f} "
+            f"{verdict} the ≤ {TARGET_RATIO} target. Load average (1 min) at the start of the "
+            f"runs: {_loads(o)}."]
+
+
+def scaling_lines(rows_in: list[Overhead]) -> list[str]:
+    """Part 2 as a table: time per sample of each variant at each size."""
+    rows = []
+    for o in rows_in:
+        e, p = o.equanimity, o.plain
+        rows.append([f"{o.samples:,}", str(len(e.runs)),
+                     f"{e.med('wall_s'):.1f}", f"{1000 * e.med('wall_s') / o.samples:.1f}",
+                     f"{p.med('wall_s'):.1f}", f"{1000 * p.med('wall_s') / o.samples:.1f}",
+                     f"{o.ratio('wall_s'):.2f}", f"{e.med('peak_rss_mb'):.0f}",
+                     f"{p.med('peak_rss_mb'):.0f}", _loads(o)])
+    return _table(["samples", "runs", "equanimity s", "equanimity ms/sample", "plain s",
+                   "plain ms/sample", "ratio", "equanimity peak MiB", "plain peak MiB",
+                   "load"], rows)
+
+
+def post_lines(p: PostResults) -> list[str]:
+    """Part 3 as a table: wall, CPU and peak memory of each operation at each size."""
+    rows = []
+    for n in p.sizes:
+        for op in OPERATIONS:
+            r = p.ops.get(n, {}).get(op)
+            if r is None:
+                continue
+            rc = str(r.get("rc", "")) if "rc" in r else ""
+            rows.append([f"{n:,}", op, f"{r['wall_s']:.1f}", f"{cpu_s(r):.1f}",
+                         f"{peak_mib(r):.0f}", rc, f"{r['load_start']:.1f}"])
+    lines = _table(["samples", "operation", "wall s", "CPU s", "peak RSS MiB", "exit", "load"],
+                   rows)
+    sizes = ", ".join(f"{n:,}: {p.log_mib[n]:.0f} MiB" for n in p.sizes if n in p.log_mib)
+    return [*lines, "",
+            f"Logs replicated from real library runs of {p.template_samples} samples "
+            f"(`equanimity/steady` baseline, `equanimity/caver` candidate); on disk {sizes}. "
+            f"Peak RSS includes the process's imports (inspect-ai, pandas: ~90–200 MiB). "
+            f"`rescore` = `read_eval_log` + `inspect_ai.score(default_scorers())` + "
+            f"`write_eval_log`, all in memory; `inspect-score` = `inspect score --stream 100` "
+            f"(peak and CPU of that CLI process). Targets: < {TARGET_POST_S:.0f} s and "
+            f"< {TARGET_POST_MIB:.0f} MiB at 10,000 samples, memory flat as the log grows."]
+
+
+def judge_lines(j: JudgeResults) -> list[str]:
+    """Part 4 as a table: grader calls per persona with the cascade on and off."""
+    rows = []
+    for r in j.rows:
+        rows.append([r.persona, str(r.on["samples"]), str(r.on["turns"]),
+                     str(r.on["judge_calls"]), f"{r.on['calls_per_turn']:.2f}",
+                     str(r.off["judge_calls"]), f"{r.off['calls_per_turn']:.2f}",
+                     f"{r.saving:.0%}"])
+    on, off = j.total("on", "judge_calls"), j.total("off", "judge_calls")
+    t_on, t_off = j.total("on", "turns"), j.total("off", "turns")
+    rows.append(["**all**", "", str(t_on), f"**{on}**", f"**{on / t_on:.2f}**", f"**{off}**",
+                 f"**{off / t_off:.2f}**", f"**{1 - on / off:.0%}**"])
+    lines = _table(["persona", "samples", "turns", "calls (cascade)", "per turn (cascade)",
+                    "calls (no cascade)", "per turn (no cascade)", "saving"], rows)
+    by: dict[str, list[int]] = {}
+    for r in j.rows:
+        for name, n in r.on["by_scorer"].items():
+            by.setdefault(name, [0, 0])[0] += int(n)
+        for name, n in r.off["by_scorer"].items():
+            by.setdefault(name, [0, 0])[1] += int(n)
+    lines += ["", "Calls by scorer, all personas:", ""]
+    lines += _table(["scorer", "cascade", "no cascade"],
+                    [[k, str(v[0]), str(v[1])] for k, v in by.items()])
+    return lines
+
+
+def render(fig: Figures, notes: str = "") -> str:
+    """The whole RESULTS.md text."""
+    m = fig.machine
+    out = ["# equanimity benchmark results", "",
+           "Generated by `python -m bench" + (" --quick" if fig.quick else "") + "`: the "
+           "harness's own cost against plain inspect-ai, with an instant in-process model "
+           "(`mockllm/model`, one fixed short reply, usage set), so every second here is "
+           "harness time, not model time.", "",
+           "## Machine", "",
+           f"- CPUs: {m.nproc} ({m.cpu}); memory {m.mem_gib:.1f} GiB",
+           f"- Python {m.python}, inspect-ai {m.inspect}",
+           f"- date {m.date}; load average at start {m.load_start[0]:.2f}, "
+           f"{m.load_start[1]:.2f}, {m.load_start[2]:.2f} (1, 5, 15 min)",
+           f"- both variants: `display=\"none\"`, `max_connections = max_samples = {fig.conn}`, "
+           "`.eval` logs to a temp dir, each run in a fresh process (peak RSS = `ru_maxrss` of "
+           "that process, imports included)",
+           *[f"- {n}" for n in m.notes], ""]
+    if fig.overhead:
+        out += ["## 1. Replay overhead", "", *overhead_lines(fig.overhead), ""]
+    if fig.scaling:
+        out += ["## 2. Scaling", "", *scaling_lines(fig.scaling), ""]
+    if fig.post:
+        out += ["## 3. Post-run work", "", *post_lines(fig.post), ""]
+    if fig.judge:
+        out += ["## 4. Judge cost", "", *judge_lines(fig.judge), ""]
+    out += [NOTES_MARK, notes.strip("\n"), ""]
+    return "\n".join(out)
+
+
+def write(fig: Figures, path: Path) -> None:
+    """(Re)write ``path``, keeping the notes section of an existing file."""
+    notes = ""
+    if path.exists():
+        text = path.read_text("utf-8")
+        if NOTES_MARK in text:
+            notes = text.split(NOTES_MARK, 1)[1]
+    path.write_text(render(fig, notes), "utf-8")
