@@ -554,8 +554,8 @@ def _premise_rejection(norm: str, sentences: Sequence[Span], user: str) -> Span 
         sentence = user_norm[s:e]
         words = content_words(sentence)
         if len(words) >= PREMISE_MIN_SHARED and lex.no_premise.first(sentence.strip()) is None:
-            negations = len(lex.negation.spans(sentence, lex.not_rejection.spans(sentence)))
-            claims.append((words, negations))
+            count = len(lex.negation.spans(sentence, lex.not_rejection.spans(sentence)))
+            claims.append((words, count))
     if not claims:
         return None
     quoted = _quoted_spans(norm)

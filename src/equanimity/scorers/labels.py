@@ -52,7 +52,7 @@ async def refusal_labels(
             # is not evidence of over-refusal, whatever text accompanies the call
             out.append(TurnLabel("refused", True, END_EVIDENCE, "rule"))
             continue
-        v = classify_refusal(t.reply)
+        v = classify_refusal(t.reply, user=t.user)
         if judge.wanted(v.confident):
             j = await judge.ask("refusal", RefusalJudgement, user=t.user, reply=t.reply)
             if j is not None:

@@ -135,7 +135,7 @@ def replay_scenario() -> Solver:
                 ToolCallRecord(function=c.function, arguments=dict(c.arguments))
                 for c in (assistant.tool_calls or [] if assistant is not None else [])
             ]
-            verdict = classify_refusal(reply)
+            verdict = classify_refusal(reply, user=text)
             usage = state.output.usage
             ended = any(c.function == END_TOOL_NAME for c in calls)
             previous = TurnRecord(
