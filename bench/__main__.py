@@ -13,7 +13,7 @@ from pathlib import Path
 from bench.judge import measure_judge
 from bench.measure import load1, machine
 from bench.post import measure_post
-from bench.replay import Overhead, measure_overhead
+from bench.replay import DECOMPOSE_VARIANTS, MAIN_VARIANTS, Overhead, measure_overhead
 from bench.results import (
     Figures,
     judge_lines,
@@ -59,6 +59,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, help="(re)write this results file, e.g. bench/RESULTS.md")
     p.add_argument("--repeats", type=int, default=3,
                    help="runs of each variant in part 1, alternating order (default: 3)")
+    p.add_argument("--no-decompose", action="store_true",
+                   help="part 1: only equanimity and plain (skip the replay-only and "
+                        "score_display=False variants)")
     p.add_argument("--scaling-repeats", type=int, default=1,
                    help="runs of each variant per size in part 2 (default: 1; the part-1 size "
                         "reuses part 1's runs)")
@@ -100,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "replay" in parts:
         n = sizes.replay
         _log(f"\n== 1. replay overhead: {n} scenarios x 5 turns, {args.repeats} runs each")
-        fig.overhead = measure_overhead(n, args.repeats, args.connections, _log)
+        variants = MAIN_VARIANTS if args.no_decompose else MAIN_VARIANTS + DECOMPOSE_VARIANTS
+        fig.overhead = measure_overhead(n, args.repeats, args.connections, _log, variants)
         _log("\n".join(overhead_lines(fig.overhead)))
     if "scaling" in parts:
         _log("\n== 2. scaling")

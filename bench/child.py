@@ -4,7 +4,10 @@ Prints one JSON line (the last line of stdout) with the operation's wall time, C
 (user + system of this process), peak RSS of the process (``ru_maxrss``, imports included),
 RSS after imports, and the 1-minute load average when it started and ended. Operations:
 
-- ``replay VARIANT N LOG_DIR CONN``: eval the synthetic workload (``equanimity`` or ``plain``).
+- ``replay VARIANT N LOG_DIR CONN``: eval the synthetic workload. Variants: ``equanimity``
+  (replay solver, tool, five scorers), ``plain`` (generate per turn, no tools, no scorers),
+  ``equanimity-quiet`` (``equanimity`` with ``score_display=False``: no periodic metrics),
+  ``replay-only`` (replay solver and tool, no scorers).
 - ``template PERSONA LOG_DIR``: the real library replayed by a reference persona (no grader).
 - ``replicate TEMPLATE N OUT``: write an N-sample log by replicating the template's samples.
 - ``rescore LOG OUT``: read the whole log, ``inspect_ai.score`` it with the default scorers
@@ -51,10 +54,18 @@ def _replay(variant: str, n: str, log_dir: str, conn: str) -> dict[str, Any]:
     from bench.synthetic import equanimity_task, instant_model, plain_task, synthetic_scenarios
 
     scenarios = synthetic_scenarios(int(n))
-    task = equanimity_task(scenarios) if variant == "equanimity" else plain_task(scenarios)
+    if variant == "plain":
+        task = plain_task(scenarios)
+    elif variant == "replay-only":
+        task = equanimity_task(scenarios, scorers=False)
+    elif variant in ("equanimity", "equanimity-quiet"):
+        task = equanimity_task(scenarios)
+    else:
+        raise ValueError(f"unknown variant {variant}")
+    extra: dict[str, Any] = {"score_display": False} if variant == "equanimity-quiet" else {}
     model = instant_model()
     logs = inspect_eval(task, model=model, display="none", log_dir=log_dir,
-                        max_connections=int(conn), max_samples=int(conn))
+                        max_connections=int(conn), max_samples=int(conn), **extra)
     log = logs[0]
     return {"status": log.status, "samples": log.results.completed_samples if log.results else 0,
             "log": log.location}

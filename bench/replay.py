@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench.measure import median, run_child
 
-VARIANTS = ("equanimity", "plain")
+MAIN_VARIANTS = ("equanimity", "plain")
 """The full pipeline, and plain inspect-ai with the same turns and model."""
+
+DECOMPOSE_VARIANTS = ("replay-only", "equanimity-quiet")
+"""Extra variants that split the overhead: solver + tool without scorers; the full pipeline
+with ``score_display=False`` (no periodic metric computation during the run)."""
+
+LABELS = {
+    "equanimity": "equanimity (replay + tool + 5 scorers)",
+    "plain": "plain inspect-ai (generate, no scorers)",
+    "replay-only": "equanimity replay + tool, no scorers",
+    "equanimity-quiet": "equanimity, `score_display=False`",
+}
+"""Table labels of the variants."""
 
 
 @dataclass
@@ -18,7 +30,7 @@ class VariantRuns:
     """Repeated measurements of one variant at one size."""
 
     variant: str
-    """``equanimity`` or ``plain``."""
+    """A variant name (see :data:`LABELS`)."""
     samples: int
     """Samples per run."""
     runs: list[dict[str, Any]] = field(default_factory=list)
@@ -31,34 +43,48 @@ class VariantRuns:
 
 @dataclass
 class Overhead:
-    """Both variants at one size, repeated, with the ratios of medians."""
+    """Every variant at one size, repeated, with ratios of medians against plain inspect-ai."""
 
     samples: int
     """Samples per run."""
-    equanimity: VariantRuns
-    """The full pipeline."""
-    plain: VariantRuns
-    """Plain inspect-ai."""
+    variants: dict[str, VariantRuns]
+    """Runs by variant name."""
 
-    def ratio(self, key: str) -> float:
-        """equanimity median / plain median for ``key`` (wall_s, cpu_s, peak_rss_mb)."""
-        return self.equanimity.med(key) / self.plain.med(key)
+    @property
+    def equanimity(self) -> VariantRuns:
+        """The full pipeline."""
+        return self.variants["equanimity"]
+
+    @property
+    def plain(self) -> VariantRuns:
+        """Plain inspect-ai."""
+        return self.variants["plain"]
+
+    def ratio(self, key: str, variant: str = "equanimity") -> float:
+        """``variant`` median / plain median for ``key`` (wall_s, cpu_s, peak_rss_mb)."""
+        return self.variants[variant].med(key) / self.plain.med(key)
+
+    def all_runs(self) -> list[dict[str, Any]]:
+        """Every run of every variant."""
+        return [r for v in self.variants.values() for r in v.runs]
 
 
-def measure_overhead(samples: int, repeats: int, conn: int,
-                     log: Callable[[str], None]) -> Overhead:
-    """Run both variants ``repeats`` times each, alternating which goes first."""
-    eq, pl = VariantRuns("equanimity", samples), VariantRuns("plain", samples)
+def measure_overhead(samples: int, repeats: int, conn: int, log: Callable[[str], None],
+                     variants: Sequence[str] = MAIN_VARIANTS) -> Overhead:
+    """Run each variant ``repeats`` times, rotating which goes first from one repeat to the next."""
+    out = Overhead(samples, {v: VariantRuns(v, samples) for v in variants})
+    names = list(variants)
     with tempfile.TemporaryDirectory(prefix="eqbench-") as tmp:
         for i in range(repeats):
-            order = VARIANTS if i % 2 == 0 else VARIANTS[::-1]
+            k = i % len(names)
+            order = names[k:] + names[:k] if i % 2 == 0 else (names[k:] + names[:k])[::-1]
             for v in order:
                 r = run_child("replay", v, str(samples), tmp, str(conn))
                 if r.get("status") != "success" or r.get("samples") != samples:
                     raise RuntimeError(f"{v} at {samples}: status {r.get('status')}, "
                                        f"{r.get('samples')} samples completed")
-                (eq if v == "equanimity" else pl).runs.append(r)
-                log(f"  {v:10s} n={samples:5d} run {i + 1}/{repeats}: wall {r['wall_s']:7.1f} s"
+                out.variants[v].runs.append(r)
+                log(f"  {v:16s} n={samples:5d} run {i + 1}/{repeats}: wall {r['wall_s']:7.1f} s"
                     f"  cpu {r['cpu_s']:7.1f} s  peak {r['peak_rss_mb']:6.0f} MiB"
                     f"  load {r['load_start']:.1f}")
-    return Overhead(samples, eq, pl)
+    return out

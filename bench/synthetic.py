@@ -117,12 +117,16 @@ def stub_grader() -> Model:
     return get_model("mockllm/model", custom_outputs=stub_grader_reply)
 
 
-def equanimity_task(scenarios: list[Scenario], cascade: bool = True) -> Task:
-    """The full pipeline as :func:`equanimity.tasks.build_task` assembles it, over ``scenarios``."""
+def equanimity_task(scenarios: list[Scenario], cascade: bool = True,
+                    scorers: bool = True) -> Task:
+    """The full pipeline as :func:`equanimity.tasks.build_task` assembles it, over ``scenarios``.
+
+    ``scorers=False`` keeps the replay solver (and its tool) but drops the scorers.
+    """
     return Task(
         dataset=scenarios_dataset(scenarios, name="bench", branches=True),
         solver=replay_scenario(),
-        scorer=default_scorers(cascade),
+        scorer=default_scorers(cascade) if scorers else None,
         name="bench_equanimity",
         version=1,
     )

@@ -218,7 +218,7 @@ needs_model = pytest.mark.skipif(
 CATEGORIES = ["explicit_end_request", "sycophancy_answer"]
 
 
-def _replay(log_dir: Path) -> Any:
+def _replay(log_dir: Path, max_connections: int) -> Any:
     from inspect_ai import eval as inspect_eval
 
     from equanimity.tasks import build_task
@@ -226,16 +226,20 @@ def _replay(log_dir: Path) -> Any:
     logs = inspect_eval(
         build_task(categories=CATEGORIES, branches=False),
         model="equanimity/local", model_args={"max_tokens": 48},
-        limit=2, display="none", log_dir=str(log_dir),
+        limit=2, display="none", log_dir=str(log_dir), max_connections=max_connections,
     )
     return logs[0]
 
 
 @pytest.fixture(scope="module")
 def local_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
-    """Two identical tiny replays on the real model (loaded once per process)."""
-    first = _replay(tmp_path_factory.mktemp("local1"))
-    second = _replay(tmp_path_factory.mktemp("local2"))
+    """The same tiny replay twice: samples one at a time, then a freshly loaded model with
+    the two samples' turns interleaved (so saved conversation states are restored)."""
+    from equanimity.models.local import unload_models
+
+    first = _replay(tmp_path_factory.mktemp("local1"), max_connections=1)
+    unload_models()
+    second = _replay(tmp_path_factory.mktemp("local2"), max_connections=4)
     return first, second
 
 

@@ -6,11 +6,14 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from equanimity.analysis.frame import category_table, headline_table, load_run
 from equanimity.analysis.headline import HEADLINES
 from equanimity.paths import default_results_dir
+
+if TYPE_CHECKING:
+    from inspect_ai.model import Model
 
 DEFAULT_MODEL = "equanimity/local"
 """The offline default target model: SmolLM2-135M-Instruct in-process (no key, no network)."""
@@ -91,8 +94,7 @@ def run_command(args: argparse.Namespace) -> int:
         branches=not args.no_branches,
     )
     common: dict[str, Any] = dict(
-        model=args.model,
-        model_args=_kv(args.model_arg, "model argument"),
+        model=_model(args.model, _kv(args.model_arg, "model argument")),
         model_roles=_kv(args.model_role, "model role") or None,
         limit=args.limit,
         epochs=args.epochs,
@@ -132,6 +134,22 @@ def run_command(args: argparse.Namespace) -> int:
             if report_path:
                 print(f"report: {report_path}")
     return code
+
+
+def _model(name: str, model_args: dict[str, Any]) -> Model:
+    """Build the model with all its arguments; the log records them without credentials.
+
+    inspect logs ``model_args`` minus ``api_key`` and ``aws_*`` only; a ``-M token=...`` or
+    ``-M client_secret=...`` would otherwise be written to the log and every artifact after it
+    (see :mod:`equanimity.redaction`).
+    """
+    from inspect_ai.model import get_model
+
+    from equanimity.redaction import loggable_model_args
+
+    model = get_model(name, memoize=False, **model_args)
+    model.model_args = loggable_model_args(model_args)
+    return model
 
 
 def print_summary(log_path: str) -> None:

@@ -10,7 +10,8 @@ Model arguments (``-M key=value``): ``gguf`` (path to another GGUF file), ``n_ct
 
 One llama.cpp model is kept per process (per GGUF path and context size) and calls to it are
 serialised with a lock, in a worker thread so the event loop stays free. Each call is sampled
-with a seed derived from the base seed and the prompt, so a reply depends only on the
+with a seed derived from the base seed, the epoch and the prompt, and starts from a canonical
+saved state of its conversation (see :class:`LocalEngine`), so a reply depends only on the
 conversation and the settings, not on the order in which samples run.
 
 ``end_conversation`` is offered through a system-prompt convention and read back from the
@@ -20,6 +21,7 @@ settings used, the raw completion and ``tool_offer``.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import hashlib
 import importlib.util
@@ -27,7 +29,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,13 +147,17 @@ def default_gguf_path() -> Path:
 
 
 SNAPSHOT_BUDGET_BYTES = 512 << 20
-"""Memory kept for conversation-prefix snapshots (least recently used dropped first)."""
+"""Memory kept for conversation snapshots (least recently used dropped first)."""
+
+PINNED_SNAPSHOTS = 8
+"""System-prompt snapshots kept apart from that budget (one per distinct system prompt)."""
 
 
 @dataclass(frozen=True)
 class _Snapshot:
     tokens: tuple[int, ...]
     state: bytes
+    pinned: bool
 
 
 class LocalEngine:
@@ -159,9 +165,10 @@ class LocalEngine:
 
     Calls are serialised with a lock. Before each call the context is put in a canonical
     state: the saved state of the longest earlier call (prompt + reply) that the new prompt
-    extends (in a replay, the same conversation's previous turn), or an empty context. So a
-    reply does not depend on which other conversations ran in between, and each turn only
-    evaluates the new tokens.
+    extends (in a replay, the same conversation's previous turn); else the saved state of the
+    system prompt alone (evaluated on its own the first time it is seen). So a reply does not
+    depend on which other conversations ran in between, and each call only evaluates the
+    tokens that are new to its conversation.
     """
 
     def __init__(self, path: str, n_ctx: int, n_threads: int) -> None:
@@ -171,19 +178,26 @@ class LocalEngine:
             raise LocalModelError(f"{INSTALL_HINT} ({e})") from e
         start = time.perf_counter()
         self.llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads,
-                         seed=DEFAULT_SEED, verbose=False)
+                         n_threads_batch=n_threads, seed=DEFAULT_SEED, verbose=False)
         self.load_seconds = time.perf_counter() - start
         """Seconds it took to load the model."""
         self.n_ctx = n_ctx
         self.formatter = _formatter(self.llm)
+        self.head_formatter = _formatter(self.llm, add_generation_prompt=False)
         self.lock = threading.Lock()
         self._snapshots: OrderedDict[tuple[int, ...], _Snapshot] = OrderedDict()
-        self._bytes = 0
         self._live: tuple[int, ...] | None = None
 
     def prompt(self, messages: list[dict[str, str]], max_tokens: int) -> Prompt:
         """Format and tokenize ``messages``, dropping the oldest turns if the window is short."""
-        return fit_prompt(self.llm, self.formatter, messages, max_tokens, self.n_ctx)
+        prompt = fit_prompt(self.llm, self.formatter, messages, max_tokens, self.n_ctx)
+        head = self.head_formatter(messages=messages[:1])  # type: ignore[arg-type]
+        head_tokens = self.llm.tokenize(head.prompt.encode("utf-8"),
+                                        add_bos=not head.added_special, special=True)
+        n = len(head_tokens)
+        if 0 < n < len(prompt.tokens) and prompt.tokens[:n] == head_tokens:
+            return replace(prompt, system_tokens=n)
+        return prompt
 
     def complete(self, prompt: Prompt, **sampling: Any) -> tuple[dict[str, Any], float]:
         """Complete ``prompt``; return the completion dict and the seconds taken.
@@ -192,8 +206,8 @@ class LocalEngine:
         """
         with self.lock:
             start = time.perf_counter()
-            self._position(prompt.tokens)
             try:
+                self._position(prompt)
                 result: dict[str, Any] = self.llm.create_completion(  # type: ignore[assignment]
                     prompt=prompt.tokens, max_tokens=prompt.max_tokens,
                     stop=prompt.stop or None, **sampling,
@@ -201,24 +215,27 @@ class LocalEngine:
             except BaseException:
                 self._live = None
                 raise
-            self._remember()
+            self._remember(pinned=False)
             return result, time.perf_counter() - start
 
-    def _position(self, tokens: list[int]) -> None:
-        target = tuple(tokens)
+    def _position(self, prompt: Prompt) -> None:
+        target = tuple(prompt.tokens)
         best: _Snapshot | None = None
         for snap in self._snapshots.values():
             n = len(snap.tokens)
             if n < len(target) and target[:n] == snap.tokens and (
                     best is None or n > len(best.tokens)):
                 best = snap
-        if best is None:
-            self.llm.reset()  # type: ignore[no-untyped-call]
-            self._live = None
+        if best is not None:
+            self._snapshots.move_to_end(best.tokens)
+            if self._live != best.tokens:
+                self._restore(best)
             return
-        self._snapshots.move_to_end(best.tokens)
-        if self._live != best.tokens:
-            self._restore(best)
+        self.llm.reset()  # type: ignore[no-untyped-call]
+        self._live = None
+        if prompt.system_tokens:
+            self.llm.eval(prompt.tokens[: prompt.system_tokens])
+            self._remember(pinned=True)
 
     def _restore(self, snap: _Snapshot) -> None:
         import llama_cpp
@@ -232,7 +249,7 @@ class LocalEngine:
         self.llm._requires_eval = True  # logits of a restored state are not live
         self._live = snap.tokens
 
-    def _remember(self) -> None:
+    def _remember(self, pinned: bool) -> None:
         import llama_cpp
 
         tokens = tuple(int(t) for t in self.llm.input_ids[: self.llm.n_tokens])
@@ -244,12 +261,20 @@ class LocalEngine:
         size = llama_cpp.llama_state_get_size(ctx)
         buf = (ctypes.c_uint8 * size)()
         n = llama_cpp.llama_state_get_data(ctx, buf, size)
-        state = ctypes.string_at(buf, n)
-        self._snapshots[tokens] = _Snapshot(tokens, state)
-        self._bytes += len(state)
-        while self._bytes > SNAPSHOT_BUDGET_BYTES and len(self._snapshots) > 1:
-            _, old = self._snapshots.popitem(last=False)
-            self._bytes -= len(old.state)
+        self._snapshots[tokens] = _Snapshot(tokens, ctypes.string_at(buf, n), pinned)
+        self._evict()
+
+    def _evict(self) -> None:
+        loose = [s for s in self._snapshots.values() if not s.pinned]
+        pinned = [s for s in self._snapshots.values() if s.pinned]
+        used = sum(len(s.state) for s in loose)
+        for old in loose[:-1]:  # oldest first; never the one just saved
+            if used <= SNAPSHOT_BUDGET_BYTES:
+                break
+            del self._snapshots[old.tokens]
+            used -= len(old.state)
+        for old in pinned[: max(0, len(pinned) - PINNED_SNAPSHOTS)]:
+            del self._snapshots[old.tokens]
 
 
 _ENGINES: dict[tuple[str, int], LocalEngine] = {}
@@ -268,6 +293,21 @@ def local_engine(path: str, n_ctx: int, n_threads: int) -> LocalEngine:
             engine = LocalEngine(path, n_ctx, n_threads)
             _ENGINES[key] = engine
         return engine
+
+
+def unload_models() -> None:
+    """Free every loaded model and its saved conversation states (they reload on next use).
+
+    Also runs at exit, so llama.cpp is freed before the interpreter tears its modules down.
+    """
+    with _ENGINES_LOCK:
+        for engine in _ENGINES.values():
+            with engine.lock:
+                engine.llm.close()
+        _ENGINES.clear()
+
+
+atexit.register(unload_models)
 
 
 def chat_messages(input: list[ChatMessage], tool_description: str | None) -> list[dict[str, str]]:
@@ -297,7 +337,7 @@ def chat_messages(input: list[ChatMessage], tool_description: str | None) -> lis
     return out
 
 
-def _formatter(llm: Llama) -> Jinja2ChatFormatter:
+def _formatter(llm: Llama, add_generation_prompt: bool = True) -> Jinja2ChatFormatter:
     from llama_cpp.llama_chat_format import CHATML_CHAT_TEMPLATE, Jinja2ChatFormatter
 
     template = llm.metadata.get("tokenizer.chat_template", CHATML_CHAT_TEMPLATE)
@@ -305,6 +345,7 @@ def _formatter(llm: Llama) -> Jinja2ChatFormatter:
     eos = llm._model.token_get_text(eos_id) if eos_id != -1 else ""
     bos = llm._model.token_get_text(bos_id) if bos_id != -1 else ""
     return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos,
+                               add_generation_prompt=add_generation_prompt,
                                stop_token_ids=[eos_id])
 
 
@@ -320,6 +361,8 @@ class Prompt:
     """Stop strings of the chat format."""
     dropped: int
     """Oldest conversation messages left out to fit the window."""
+    system_tokens: int = 0
+    """Length of the leading system message alone in tokens (0: not a clean prefix)."""
 
 
 def fit_prompt(

@@ -33,7 +33,9 @@ def interval95(values: list[float]) -> tuple[float, float]:
         denom = 1 + Z95**2 / n
         centre = (p + Z95**2 / (2 * n)) / denom
         half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denom
-        return (max(0.0, centre - half), min(1.0, centre + half))
+        # the Wilson interval always contains p; clamp so rounding cannot push a bound past it
+        # (at p = 0 the lower bound came out as ~1e-17, a negative error bar in the charts)
+        return (min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)))
     if n == 1:
         return (p, p)
     var = sum((v - p) ** 2 for v in values) / (n - 1)

@@ -190,8 +190,9 @@ def _turns(messages: list[ChatMessage]) -> tuple[str, list[TurnRecord], list[str
     def flush() -> None:
         reply = "\n\n".join(r for r in replies if r)
         ended = any(c.function == END_TOOL_NAME for c in calls)
-        verdict = classify_refusal(reply)
-        turns.append(TurnRecord(index=len(turns) + 1, user="\n\n".join(user), variant="user",
+        user_text = "\n\n".join(user)
+        verdict = classify_refusal(reply, user=user_text)
+        turns.append(TurnRecord(index=len(turns) + 1, user=user_text, variant="user",
                                 reply=reply, tool_calls=list(calls), refusal=verdict.label,
                                 redirect=verdict.redirect, ended=ended))
         user.clear()
