@@ -12,7 +12,6 @@ RSS after imports, and the 1-minute load average when it started and ended. Oper
 - ``replicate TEMPLATE N OUT``: write an N-sample log by replicating the template's samples.
 - ``rescore LOG OUT``: read the whole log, ``inspect_ai.score`` it with the default scorers
   (overwrite), write the result.
-- ``inspect-score LOG OUT``: the same through ``inspect score --stream`` (child process).
 - ``report LOG OUT``, ``compare A B OUT``, ``gate LOG``: the equanimity commands.
 - ``judge PERSONA CASCADE LOG_DIR``: the library with a stub grader; counts judge calls.
 
@@ -25,7 +24,6 @@ import cProfile
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -105,17 +103,6 @@ def _rescore(log_path: str, out: str) -> dict[str, Any]:
             "write_s": t3 - t2}
 
 
-def _inspect_score(log_path: str, out: str) -> dict[str, Any]:
-    inspect_bin = str(Path(sys.executable).with_name("inspect"))
-    cmd = [inspect_bin, "score", log_path, "--stream", "100", "--action", "overwrite",
-           "--output-file", out, "--display", "none"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"rc": proc.returncode, "child_peak_rss_mb": child_rss,
-            "child_cpu_s": _cpu(resource.RUSAGE_CHILDREN),
-            "stderr_tail": proc.stderr[-600:]}
-
-
 def _report(log_path: str, out: str) -> dict[str, Any]:
     from equanimity.report.render import render_report
 
@@ -162,7 +149,7 @@ def _judge(persona: str, cascade: str, log_dir: str) -> dict[str, Any]:
 
 OPS: dict[str, Callable[..., dict[str, Any]]] = {
     "replay": _replay, "template": _template, "replicate": _replicate, "rescore": _rescore,
-    "inspect-score": _inspect_score, "report": _report, "compare": _compare, "gate": _gate,
+    "report": _report, "compare": _compare, "gate": _gate,
     "judge": _judge,
 }
 

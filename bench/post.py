@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.measure import run_child
 
-OPERATIONS = ("rescore", "inspect-score", "report", "compare", "gate")
+OPERATIONS = ("rescore", "report", "compare", "gate")
 """Post-run operations measured, each in a fresh process."""
 
 
@@ -50,8 +50,6 @@ def _template(persona: str, work: Path) -> str:
 def _args(op: str, a: str, b: str, work: Path, n: int) -> list[str]:
     if op == "rescore":
         return [a, str(work / f"rescored-{n}.eval")]
-    if op == "inspect-score":
-        return [a, str(work / f"streamed-{n}.eval")]
     if op == "report":
         return [a, str(work / f"report-{n}.html")]
     if op == "compare":
@@ -78,7 +76,7 @@ def measure_post(sizes: list[int], work: Path, log: Callable[[str], None],
             prof = str(profile_dir / f"{op}-{n}.prof") if profile_dir else None
             r = run_child(op, *_args(op, a, b, work, n), profile=prof)
             res.ops[n][op] = r
-            peak = r.get("child_peak_rss_mb", r["peak_rss_mb"])
+            peak = r["peak_rss_mb"]
             log(f"  {op:13s} n={n:6d}: wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:6.1f} s"
                 f"  peak {peak:6.0f} MiB  load {r['load_start']:.1f}"
                 + (f"  rc {r['rc']}" if "rc" in r else ""))
@@ -89,13 +87,3 @@ def _count(path: str) -> int:
     from inspect_ai.log import read_eval_log_sample_summaries
 
     return len(read_eval_log_sample_summaries(path))
-
-
-def peak_mib(r: dict[str, Any]) -> float:
-    """Peak memory of the operation (for ``inspect score`` the CLI process it ran)."""
-    return float(r.get("child_peak_rss_mb", r["peak_rss_mb"]))
-
-
-def cpu_s(r: dict[str, Any]) -> float:
-    """CPU seconds of the operation (for ``inspect score`` including the CLI process)."""
-    return float(r["cpu_s"]) + float(r.get("child_cpu_s", 0.0))

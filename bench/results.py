@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bench.judge import JudgeResults
 from bench.measure import Machine
-from bench.post import OPERATIONS, PostResults, cpu_s, peak_mib
+from bench.post import OPERATIONS, PostResults
 from bench.replay import LABELS, Overhead
 
 NOTES_MARK = "<!-- notes: kept when the file is regenerated -->"
@@ -103,8 +103,8 @@ def post_lines(p: PostResults) -> list[str]:
             if r is None:
                 continue
             rc = str(r.get("rc", "")) if "rc" in r else ""
-            rows.append([f"{n:,}", op, f"{r['wall_s']:.1f}", f"{cpu_s(r):.1f}",
-                         f"{peak_mib(r):.0f}", rc, f"{r['load_start']:.1f}"])
+            rows.append([f"{n:,}", op, f"{r['wall_s']:.1f}", f"{r['cpu_s']:.1f}",
+                         f"{r['peak_rss_mb']:.0f}", rc, f"{r['load_start']:.1f}"])
     lines = _table(["samples", "operation", "wall s", "CPU s", "peak RSS MiB", "exit", "load"],
                    rows)
     sizes = ", ".join(f"{n:,}: {p.log_mib[n]:.0f} MiB" for n in p.sizes if n in p.log_mib)
@@ -113,8 +113,8 @@ def post_lines(p: PostResults) -> list[str]:
             f"(`equanimity/steady` baseline, `equanimity/caver` candidate); on disk {sizes}. "
             f"Peak RSS includes the process's imports (inspect-ai, pandas: ~90–200 MiB). "
             f"`rescore` = `read_eval_log` + `inspect_ai.score(default_scorers())` + "
-            f"`write_eval_log`, all in memory; `inspect-score` = `inspect score --stream 100` "
-            f"(peak and CPU of that CLI process). Targets: < {TARGET_POST_S:.0f} s and "
+            f"`write_eval_log`, all in memory, as `inspect score` does without `--stream`. "
+            f"Targets: < {TARGET_POST_S:.0f} s and "
             f"< {TARGET_POST_MIB:.0f} MiB at 10,000 samples, memory flat as the log grows."]
 
 

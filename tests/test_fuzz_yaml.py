@@ -31,7 +31,7 @@ HANG_SECONDS = 20
 """A single load taking longer than this is a hang (the test fails, it does not wait)."""
 
 FUZZ = settings(
-    max_examples=120,
+    max_examples=60,
     # a generous per-example bound: catches run-away parsing, not a timing assertion
     deadline=timedelta(seconds=5),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
