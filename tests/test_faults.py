@@ -287,9 +287,6 @@ def test_calls_to_unknown_tools_do_not_end_the_chat(unknown_tool: EvalLog) -> No
     _assert_chat_went_on(unknown_tool)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug in solvers/replay.py: a garbled end_conversation call (ToolCall.parse_error set; "
-    "inspect does not run it and returns the parse error) is counted as ending the chat"))
 def test_a_garbled_end_conversation_call_does_not_end_the_chat(garbled_end: EvalLog) -> None:
     _assert_chat_went_on(garbled_end)
 

@@ -174,10 +174,6 @@ def test_resume_completes_only_what_is_missing(
     assert _scores(after) == _scores(uninterrupted)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug in commands/report.py expand_logs: a folder's *.json files are all taken for logs, "
-    "including the eval-set.json and logs.json that `run --resume` (inspect eval_set) writes; "
-    "list_eval_logs (as compare/history.py uses) would skip them"))
 def test_report_on_a_resumed_folder(tmp_path: Path) -> None:
     log_dir = tmp_path / "logs"
     assert main(["run", "--resume", "--model", "equanimity/steady", "--no-branches",

@@ -197,10 +197,6 @@ def test_hostile_text_is_shown_literally(pages: tuple[str, _Page, _Page]) -> Non
     assert text.count(BIG_UNIT.strip()) >= BIG.count(BIG_UNIT)  # the whole 1 MB reply
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "report bug (equanimity/report: reply text is escaped but control characters pass through): "
-    "raw NUL/C0/C1 characters reach the HTML; a browser drops NUL, so the text is not literal. "
-    "Fix: show them as visible symbols (e.g. U+2400 block) before escaping; then drop this mark"))
 def test_control_characters_are_inert(pages: tuple[str, _Page, _Page]) -> None:
     """NUL and other C0/C1 controls never reach the HTML raw (browsers mangle or misparse
     them); the printable text around them survives."""
@@ -212,10 +208,6 @@ def test_control_characters_are_inert(pages: tuple[str, _Page, _Page]) -> None:
         assert piece in text, piece
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "report bug (equanimity/report/templates/report.css): U+202E reaches the page raw and .text "
-    "has no unicode-bidi isolation. Fix: `unicode-bidi: isolate` (or plaintext) on .text, "
-    ".toolcall and .expl, or show bidi controls visibly; then drop this mark"))
 def test_right_to_left_override_cannot_reorder_the_page(pages: tuple[str, _Page, _Page]) -> None:
     """A U+202E in a reply is isolated: it may reorder that reply's own text, never the
     report's labels after it (the text block isolates bidi, or the control is shown as text)."""

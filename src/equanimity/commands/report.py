@@ -6,6 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
+from inspect_ai.log import list_eval_logs
+
 from equanimity.paths import default_results_dir
 
 LOG_SUFFIXES = (".eval", ".json")
@@ -35,11 +37,12 @@ def expand_logs(paths: list[Path]) -> list[str]:
     out: list[str] = []
     for p in paths:
         if p.is_dir():
-            logs = sorted((f for f in p.iterdir() if f.suffix in LOG_SUFFIXES and f.is_file()),
-                          key=lambda f: f.name)
+            # inspect's own listing skips eval-set.json, logs.json and other non-log files
+            infos = list_eval_logs(str(p), recursive=False)
+            logs = sorted(Path(i.name.removeprefix("file://")) for i in infos)
             if not logs:
                 raise ValueError(f"{p}: folder holds no .eval or .json logs")
-            out.extend(str(f) for f in logs)
+            out.extend(str(f) for f in sorted(logs, key=lambda f: f.name))
         elif not p.exists():
             raise ValueError(f"{p}: no such log file")
         elif p.suffix not in LOG_SUFFIXES:

@@ -53,10 +53,23 @@ def csp(nonce: str) -> str:
             f"script-src 'nonce-{nonce}'; base-uri 'none'; form-action 'none'")
 
 
+def _control_map() -> dict[int, str]:
+    table = {c: chr(0x2400 + c) for c in range(0x20) if chr(c) not in "\t\n\r"}
+    table[0x7F] = "\u2421"
+    table.update({c: f"\\x{c:02x}" for c in range(0x80, 0xA0)})
+    return table
+
+
+CONTROL_MAP = _control_map()
+"""C0/C1 control characters shown as visible symbols (␀, ␛, \\x85): browsers drop or mangle
+them raw, so model text would not be shown literally."""
+
+
 def _finalize(value: Any) -> Markup:
     if value is None:
         return Markup("")
-    return Markup(str(escape(value)).replace("://", "&#58;//"))
+    text = str(escape(value)).replace("://", "&#58;//")
+    return Markup(text.translate(CONTROL_MAP))
 
 
 def _rate(value: float, na: str = "n/a") -> str:

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser
+from inspect_ai.model import (
+    ChatMessageAssistant,
+    ChatMessageSystem,
+    ChatMessageTool,
+    ChatMessageUser,
+)
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from pydantic import BaseModel, Field
 
@@ -102,6 +107,21 @@ def _last_assistant(state: TaskState) -> ChatMessageAssistant | None:
     return None
 
 
+def _ended(state: TaskState, assistant: ChatMessageAssistant | None) -> bool:
+    """Whether an ``end_conversation`` call in this turn actually ran.
+
+    A garbled call (``parse_error`` set) or one whose tool result is an error is not executed
+    by inspect, so the user never saw the chat end: the replay goes on.
+    """
+    if assistant is None or not assistant.tool_calls:
+        return False
+    errors = {m.tool_call_id: m.error for m in state.messages if isinstance(m, ChatMessageTool)}
+    return any(
+        c.function == END_TOOL_NAME and c.parse_error is None and errors.get(c.id) is None
+        for c in assistant.tool_calls
+    )
+
+
 @solver
 def replay_scenario() -> Solver:
     """Replay the sample's scenario turn by turn with ``end_conversation`` offered.
@@ -137,7 +157,7 @@ def replay_scenario() -> Solver:
             ]
             verdict = classify_refusal(reply, user=text)
             usage = state.output.usage
-            ended = any(c.function == END_TOOL_NAME for c in calls)
+            ended = _ended(state, assistant)
             previous = TurnRecord(
                 index=index,
                 user=text,
@@ -153,6 +173,7 @@ def replay_scenario() -> Solver:
             record.turns.append(previous)
             if ended:
                 call = next(c for c in calls if c.function == END_TOOL_NAME)
+                # (the first end call; _ended checked that one of them ran without error)
                 record.ended = True
                 record.end_turn = index
                 record.end_reason = str(call.arguments.get("reason", "")) or None
