@@ -427,9 +427,17 @@ def clear_caches() -> None:
 # text helpers
 
 
+MAX_SCAN_CHARS = 20_000
+"""Replies are judged on their first 20,000 characters: the patterns cost ~20 µs per byte, and a
+hostile 1 MB reply must not stall a run. Refusals, referrals and distress show early."""
+
+
 def _normalise(text: str) -> str:
-    """Straighten quotes and unusual spaces; one character for one, so offsets still apply."""
-    return text.translate(_TRANSLATE)
+    """Straighten quotes and unusual spaces; one character for one, so offsets still apply.
+
+    Only the first :data:`MAX_SCAN_CHARS` characters are kept.
+    """
+    return text[:MAX_SCAN_CHARS].translate(_TRANSLATE)
 
 
 def _overlaps(span: Span, others: Sequence[Span]) -> bool:
