@@ -46,7 +46,8 @@ class Figures:
 
 
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" for _ in head) + "|"]
+    align = ["---", *("---:" for _ in head[1:])]
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join(align) + "|"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     return out
 

@@ -69,6 +69,9 @@ def load_run(path: str | Path) -> Run:
         raise ValueError(f"{p}: no such log file") from None
     except Exception as exc:  # inspect raises many types for unreadable files
         raise ValueError(f"{p}: not a readable inspect log ({type(exc).__name__}: {exc})") from None
+    # inspect reads the per-sample reductions even for a header-only read (~14 KiB a sample in
+    # memory); nothing here uses them, so they are not kept for the life of the Run
+    header.reductions = None
     rows: list[dict[str, Any]] = []
     for s in summaries:
         md = s.metadata or {}
