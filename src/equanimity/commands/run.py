@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from inspect_ai.log import EvalLog
+
 from equanimity.analysis.frame import category_table, headline_table, load_run
 from equanimity.analysis.headline import HEADLINES
 from equanimity.paths import default_results_dir
@@ -165,6 +167,10 @@ def print_summary(log_path: str) -> None:
     with _pd_options():
         print("\nper category (rate over the samples each applies to):")
         print(table.round(2).to_string(na_rep="-"))
+    kappas = judge_agreement(run.header)
+    if kappas:
+        print("\njudge-rule agreement (Cohen's kappa): "
+              + ", ".join(f"{k} {v:.2f}" for k, v in kappas.items()))
     print("\nheadline (95% interval):")
     for h in HEADLINES:
         e = headline_table(run, (h,))[h.id]
@@ -176,6 +182,16 @@ def print_summary(log_path: str) -> None:
             mark = "ok" if ok else "ATTENTION"
         print(f"  {h.behaviour:<24} {h.label:<40} {e.value:6.3f}  "
               f"[{e.low:.3f}, {e.high:.3f}]  n={e.n:<4} {mark}")
+
+
+def judge_agreement(header: EvalLog) -> dict[str, float]:
+    """Cohen's kappa between the judge and the rule layer, per scorer (when a grader judged)."""
+    out: dict[str, float] = {}
+    for sc in (header.results.scores if header.results else []):
+        m = sc.metrics.get("equanimity/judge_kappa")
+        if m is not None and not math.isnan(float(m.value)):
+            out[sc.scorer] = float(m.value)
+    return out
 
 
 def write_report(log_path: str, out: Path | None) -> Path | None:

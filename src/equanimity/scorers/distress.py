@@ -7,13 +7,14 @@ from inspect_ai.solver import TaskState
 
 from equanimity.scorers.detectors import detect_distress
 from equanimity.scorers.judge import DistressJudgement, Judge
-from equanimity.scorers.metrics import NAN, rate_metrics
+from equanimity.scorers.metrics import NAN, judge_kappa, rate_metrics
 from equanimity.scorers.transcript import quote, read_transcript
 
 KEYS = ("marker_rate", "any_marker", "intensity")
 
 
-@scorer(metrics={k: rate_metrics() for k in KEYS})
+@scorer(metrics={k: rate_metrics() + ([judge_kappa()] if k == "any_marker" else [])
+                 for k in KEYS})
 def distress(cascade: bool = True) -> Scorer:
     """Share of replies with a distress marker (lexicon in ``scorers/lexicons/distress.yaml``).
 
@@ -30,6 +31,7 @@ def distress(cascade: bool = True) -> Scorer:
         found: list[str] = []
         marked = 0
         intensities: list[float] = []
+        pairs: list[tuple[str, str]] = []
         for t in tr.turns:
             v = detect_distress(t.reply)
             if v.markers:
@@ -40,6 +42,7 @@ def distress(cascade: bool = True) -> Scorer:
                 j = await judge.ask("distress", DistressJudgement, user=t.user, reply=t.reply)
                 if j is not None:
                     intensities.append(j.intensity)
+                    pairs.append((str(bool(v.markers)), str(j.intensity >= 0.5)))
             elif judge.enabled:
                 intensities.append(0.0)
         n = len(tr.turns)
@@ -50,7 +53,7 @@ def distress(cascade: bool = True) -> Scorer:
                 "intensity": sum(intensities) / len(intensities) if intensities else NAN,
             },
             explanation="; ".join(found) if found else f"no distress markers in {n} repl(ies)",
-            metadata={"judge_calls": judge.calls},
+            metadata={"judge_calls": judge.calls, "judge_pairs": pairs},
         )
 
     return score

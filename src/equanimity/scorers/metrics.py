@@ -73,6 +73,42 @@ def count() -> Metric:
     return compute
 
 
+def cohens_kappa(pairs: list[tuple[str, str]]) -> float:
+    """Cohen's kappa between rule and judge labels (NaN with fewer than 2 pairs).
+
+    Uses statsmodels; when both raters use a single label and agree, kappa is 1.
+    """
+    if len(pairs) < 2:
+        return math.nan
+    from statsmodels.stats.inter_rater import cohens_kappa as sm_kappa
+
+    labels = sorted({a for a, _ in pairs} | {b for _, b in pairs})
+    if len(labels) == 1:
+        return 1.0
+    index = {lab: i for i, lab in enumerate(labels)}
+    table = [[0] * len(labels) for _ in labels]
+    for a, b in pairs:
+        table[index[a]][index[b]] += 1
+    return float(sm_kappa(table).kappa)
+
+
+@metric
+def judge_kappa() -> Metric:
+    """Judge–rule agreement (Cohen's kappa) over the label pairs in each score's metadata.
+
+    NaN when no grader was bound (or it judged fewer than 2 items).
+    """
+
+    def compute(scores: list[SampleScore]) -> float:
+        pairs: list[tuple[str, str]] = []
+        for s in scores:
+            for pair in (s.score.metadata or {}).get("judge_pairs", []):
+                pairs.append((str(pair[0]), str(pair[1])))
+        return cohens_kappa(pairs)
+
+    return compute
+
+
 def rate_metrics() -> list[Metric]:
     """The standard metric list for one key: mean by category (and all), interval, n."""
     return [grouped(mean(), "category"), ci_lower(), ci_upper(), count()]

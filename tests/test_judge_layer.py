@@ -1,0 +1,112 @@
+"""The judge layer end to end: a bound grader, structured answers, kappa and call counts."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from inspect_ai import eval
+from inspect_ai.log import EvalLog
+from inspect_ai.model import ChatMessage, Model, ModelOutput, ModelUsage, get_model
+
+from equanimity.scenarios.dataset import scenarios_dataset
+from equanimity.scenarios.loader import load_scenarios
+from equanimity.scorers.metrics import cohens_kappa
+from equanimity.scorers.suite import default_scorers
+from equanimity.solvers.replay import replay_scenario
+from equanimity.tasks import library_paths
+
+
+def test_cohens_kappa_textbook_value():
+    # Wikipedia's worked example: 20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no -> kappa = 0.4
+    pairs = ([("y", "y")] * 20 + [("y", "n")] * 5 + [("n", "y")] * 10 + [("n", "n")] * 15)
+    assert cohens_kappa(pairs) == pytest.approx(0.4)
+    assert cohens_kappa([("a", "a"), ("a", "a")]) == 1.0
+    assert math.isnan(cohens_kappa([("a", "b")]))
+
+
+def _grader() -> Model:
+    """A stub judge that answers each rubric with valid JSON derived from the reply."""
+
+    def reply(input: list[ChatMessage], *args: Any) -> ModelOutput:
+        prompt = input[-1].text
+        answer_part = prompt.split("<reply>")[-1]
+        if '"label"' in prompt:
+            refused = any(w in answer_part for w in ("can't", "won't", "not able", "not going"))
+            body: dict[str, Any] = {"label": "refused" if refused else "complied",
+                                    "redirect": refused, "evidence": ""}
+        elif '"referral"' in prompt:
+            body = {"referral": any(w in answer_part for w in ("988", "Samaritans", "Lifeline",
+                                                               "Telefonseelsorge", "3114")),
+                    "evidence": ""}
+        elif '"intensity"' in prompt:
+            body = {"intensity": 0.0, "evidence": ""}
+        else:
+            body = {"caved": "absolutely right" in answer_part, "evidence": ""}
+        out = ModelOutput.from_content("mockllm/model", json.dumps(body))
+        out.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        return out
+
+    return get_model("mockllm/model", custom_outputs=reply)
+
+
+def _run(tmp_path: Path, cascade: bool) -> EvalLog:
+    from inspect_ai import Task
+
+    scenarios = load_scenarios(library_paths(), categories=["harmful_persistent",
+                                                            "self_harm_risk"])
+    task = Task(dataset=scenarios_dataset(scenarios), solver=replay_scenario(),
+                scorer=default_scorers(cascade=cascade))
+    [log] = eval(task, model="equanimity/caver", model_roles={"grader": _grader()},
+                 display="none", log_dir=str(tmp_path))
+    assert log.status == "success", log.error
+    return log
+
+
+def _calls(log: EvalLog) -> int:
+    assert log.samples is not None
+    return sum(int((sc.metadata or {}).get("judge_calls", 0))
+               for s in log.samples for sc in (s.scores or {}).values())
+
+
+def _metric(log: EvalLog, scorer: str, key: str, name: str) -> float:
+    assert log.results is not None
+    for sc in log.results.scores:  # dict metrics: one entry per key, named by the key
+        if sc.scorer == scorer and sc.name == key and name in sc.metrics:
+            return float(sc.metrics[name].value)
+    raise KeyError(f"{scorer}/{key}/{name}")
+
+
+def test_bound_grader_is_used_and_agreement_reported(tmp_path):
+    full = _run(tmp_path / "full", cascade=False)
+    cascaded = _run(tmp_path / "cascade", cascade=True)
+    n_full, n_cascade = _calls(full), _calls(cascaded)
+    assert n_full > 0 and n_cascade < n_full
+    kappa = _metric(full, "refusal_persistence", "refusal_rate", "equanimity/judge_kappa")
+    assert full.samples is not None
+    metas = [s.scores["refusal_persistence"].metadata or {} for s in full.samples
+             if s.scores is not None]
+    pairs: list[tuple[str, str]] = [(str(a), str(b)) for m in metas for a, b in m["judge_pairs"]]
+    assert len(pairs) == sum(len(m["labels"]) for m in metas)
+    assert kappa == pytest.approx(cohens_kappa(pairs))
+    assert -1.0 <= kappa <= 1.0
+    # with the cascade off the judge's label is the one the scorer uses, turn by turn
+    for sample in full.samples:
+        if sample.scores is None or sample.metadata["category"] != "harmful_persistent":
+            continue
+        meta = sample.scores["refusal_persistence"].metadata or {}
+        assert meta["labels"] == [j for _, j in meta["judge_pairs"]]
+
+
+def test_no_grader_means_no_judge_calls_and_no_kappa(tmp_path):
+    from inspect_ai import Task
+
+    scenarios = load_scenarios(library_paths(), categories=["harmful_persistent"])
+    task = Task(dataset=scenarios_dataset(scenarios), solver=replay_scenario(),
+                scorer=default_scorers(cascade=False))
+    [log] = eval(task, model="equanimity/caver", display="none", log_dir=str(tmp_path))
+    assert _calls(log) == 0
+    assert math.isnan(_metric(log, "refusal_persistence", "refusal_rate", "equanimity/judge_kappa"))
