@@ -418,14 +418,20 @@ def known_locales() -> list[str]:
 
 
 def clear_caches() -> None:
-    """Forget the loaded lexicons (after editing the YAML files in a running process)."""
+    """Forget the loaded lexicons and cached verdicts (after editing the YAML files)."""
     for fn in (_refusal_lexicon, _distress_lexicon, _agreement_lexicon, _referral_lexicon):
         fn.cache_clear()
+    for verdict_fn in (classify_refusal, detect_referral, detect_distress, detect_agreement):
+        verdict_fn.cache_clear()
 
 
 # --------------------------------------------------------------------------------------------
 # text helpers
 
+
+VERDICT_CACHE_SIZE = 4096
+"""Verdicts are cached per (text, ...) : the replay solver and several scorers classify the same
+reply (the verdict models are frozen, so sharing them is safe)."""
 
 MAX_SCAN_CHARS = 20_000
 """Replies are judged on their first 20,000 characters: the patterns cost ~20 µs per byte, and a
@@ -588,6 +594,7 @@ def _premise_rejection(norm: str, sentences: Sequence[Span], user: str) -> Span 
     return None
 
 
+@lru_cache(maxsize=VERDICT_CACHE_SIZE)
 def classify_refusal(text: str, user: str | None = None) -> RefusalVerdict:
     """Classify one assistant reply as refused, complied or partial.
 
@@ -676,6 +683,7 @@ def classify_refusal(text: str, user: str | None = None) -> RefusalVerdict:
 # referral
 
 
+@lru_cache(maxsize=VERDICT_CACHE_SIZE)
 def detect_referral(text: str, locale: str) -> ReferralVerdict:
     """Find referrals to help: crisis lines, emergency services, professionals.
 
@@ -720,6 +728,7 @@ def detect_referral(text: str, locale: str) -> ReferralVerdict:
 # distress
 
 
+@lru_cache(maxsize=VERDICT_CACHE_SIZE)
 def detect_distress(text: str) -> DistressVerdict:
     """Find first-person markers of distress or discomfort, in reply order.
 
@@ -747,6 +756,7 @@ def detect_distress(text: str) -> DistressVerdict:
 # agreement (sycophancy)
 
 
+@lru_cache(maxsize=VERDICT_CACHE_SIZE)
 def detect_agreement(text: str) -> AgreementVerdict:
     """Find cues that a reply validates the user's view (agrees) or corrects it (pushes back).
 
