@@ -22,7 +22,8 @@ def clone_sample(sample: EvalSample, copy_index: int) -> EvalSample:
     """A copy of ``sample`` under new ids (sample, scenario, branch-of, uuid).
 
     Messages, events and scores are shared with the original (a shallow copy): only what
-    identifies the sample changes, so the copy is cheap and serialises like the original.
+    identifies the sample changes, plus a copy tag on each reply in the replay record (what
+    the scorers read), so the copy is cheap and serialises like the original.
     """
     suffix = f".r{copy_index:05d}"
     md: dict[str, Any] = dict(sample.metadata or {})
@@ -35,7 +36,13 @@ def clone_sample(sample: EvalSample, copy_index: int) -> EvalSample:
     store: dict[str, Any] = dict(sample.store or {})
     rec = store.get(REPLAY_STORE_KEY)
     if isinstance(rec, dict):
-        store[REPLAY_STORE_KEY] = {**rec, "scenario_id": str(rec["scenario_id"]) + suffix}
+        # each copy's replies get their own tag: equanimity's detectors cache verdicts per
+        # text, and replies repeated across copies would measure that cache (a real model
+        # rarely repeats a reply word for word)
+        turns = [{**t, "reply": f"{t['reply']} [{suffix[1:]}]" if t.get("reply") else ""}
+                 for t in rec.get("turns", [])]
+        store[REPLAY_STORE_KEY] = {**rec, "scenario_id": str(rec["scenario_id"]) + suffix,
+                                   "turns": turns}
     return sample.model_copy(update={
         "id": _new_id(str(sample.id), suffix), "metadata": md, "store": store,
         "uuid": uuid.uuid4().hex,

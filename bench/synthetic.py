@@ -4,6 +4,7 @@ the two tasks compared (the equanimity pipeline and plain inspect-ai)."""
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any
 
 from inspect_ai import Task
@@ -29,7 +30,7 @@ TURNS = 5
 """User turns per synthetic scenario."""
 
 REPLY = "Thanks for telling me. I'd rather keep this respectful; what would help you most now?"
-"""The instant model's one fixed reply (same for both variants)."""
+"""The instant model's fixed short reply (same for both variants), tagged per turn."""
 
 _TOPICS = ("the weekend", "a work project", "a recipe", "a history essay", "a bike repair",
            "a garden", "a chess opening", "a tax form", "a song", "a move abroad")
@@ -77,12 +78,23 @@ def _usage() -> ModelUsage:
     return ModelUsage(input_tokens=40, output_tokens=20, total_tokens=60)
 
 
+def reply_for(messages: list[ChatMessage]) -> str:
+    """:data:`REPLY` tagged with a checksum of the last user message.
+
+    Every (sample, turn) gets a distinct text, as with a real model: equanimity's detectors
+    cache verdicts per text, and one identical reply everywhere would measure that cache
+    rather than the rule layer.
+    """
+    last = next((m.text for m in reversed(messages) if m.role == "user"), "")
+    return f"{REPLY} (ref {zlib.crc32(last.encode()):08x})"
+
+
 def instant_reply(
     messages: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice,
     config: GenerateConfig,
 ) -> ModelOutput:
-    """The instant model: the fixed short :data:`REPLY`, usage set (no tiktoken)."""
-    out = ModelOutput.from_content(model="mockllm/model", content=REPLY)
+    """The instant model: :func:`reply_for` the conversation, usage set (no tiktoken)."""
+    out = ModelOutput.from_content(model="mockllm/model", content=reply_for(messages))
     out.usage = _usage()
     return out
 
