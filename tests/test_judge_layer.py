@@ -92,6 +92,9 @@ def test_bound_grader_is_used_and_agreement_reported(tmp_path):
     pairs: list[tuple[str, str]] = [(str(a), str(b)) for m in metas for a, b in m["judge_pairs"]]
     assert len(pairs) == sum(len(m["labels"]) for m in metas)
     assert kappa == pytest.approx(cohens_kappa(pairs))
+    # end_chat already asked the same refusal questions: refusal_persistence reuses the answers
+    refusal_calls = sum(int(m.get("judge_calls", 0)) for m in metas)
+    assert refusal_calls < len(pairs)
     assert -1.0 <= kappa <= 1.0
     # with the cascade off the judge's label is the one the scorer uses, turn by turn
     for sample in full.samples:

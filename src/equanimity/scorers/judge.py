@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from typing import Literal, TypeVar
+from weakref import WeakKeyDictionary
 
 from inspect_ai.model import GenerateConfig, Model, ResponseSchema, model_roles
 from inspect_ai.util import json_schema
@@ -98,6 +99,12 @@ def parse_judgement(text: str, schema: type[J]) -> J | None:
         return None
 
 
+ANSWER_CACHE_SIZE = 20_000
+"""Grader answers remembered per grader model (oldest dropped first)."""
+
+_ANSWERS: WeakKeyDictionary[Model, dict[tuple[str, str], str]] = WeakKeyDictionary()
+
+
 class Judge:
     """Per-sample access to the grader, counting calls."""
 
@@ -122,21 +129,34 @@ class Judge:
         return self.enabled and (not self.cascade or not rule_confident)
 
     async def ask(self, rubric_name: str, schema: type[J], **fields: str) -> J | None:
-        """Ask the grader; None if no grader or the answer does not parse."""
+        """Ask the grader; None if no grader or the answer does not parse.
+
+        The same question to the same grader is asked once per process: end_chat and
+        refusal_persistence both need the refusal label of every turn, and at temperature 0
+        the answer would not differ. ``calls`` counts the calls actually made.
+        """
         if self.model is None:
             return None
         prompt = rubric(rubric_name).format(**fields)
-        self.calls += 1
-        output = await self.model.generate(
-            prompt,
-            config=GenerateConfig(
-                response_schema=ResponseSchema(
-                    name=schema.__name__, json_schema=json_schema(schema), strict=True
+        answers = _ANSWERS.setdefault(self.model, {})
+        key = (schema.__name__, prompt)
+        completion = answers.get(key)
+        if completion is None:
+            self.calls += 1
+            output = await self.model.generate(
+                prompt,
+                config=GenerateConfig(
+                    response_schema=ResponseSchema(
+                        name=schema.__name__, json_schema=json_schema(schema), strict=True
+                    ),
+                    temperature=0.0,
                 ),
-                temperature=0.0,
-            ),
-        )
-        parsed = parse_judgement(output.completion, schema)
+            )
+            completion = output.completion
+            if len(answers) >= ANSWER_CACHE_SIZE:
+                answers.pop(next(iter(answers)))
+            answers[key] = completion
+        parsed = parse_judgement(completion, schema)
         if parsed is None:
             self.unparsed += 1
         return parsed
