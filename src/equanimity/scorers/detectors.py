@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -27,6 +27,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from equanimity.paths import scorers_dir
+from equanimity.scorers.prefilter import Prefiltered, fold
 from equanimity.yaml_source import Location, SourceError, YamlDocument, read_yaml
 
 RefusalLabel = Literal["refused", "complied", "partial"]
@@ -218,16 +219,30 @@ def _macro_values(macros: Macros) -> dict[str, str]:
     return {k: v if isinstance(v, str) else "(?:" + "|".join(v) + ")" for k, v in macros.items()}
 
 
+@lru_cache(maxsize=64)
+def _folded(text: str) -> str:
+    """:func:`prefilter.fold` of ``text``, remembered: every lexicon list tests the same text."""
+    return fold(text)
+
+
 @dataclass(frozen=True)
 class _Patterns:
-    """Compiled regexes of one lexicon list."""
+    """Compiled regexes of one lexicon list, with their literal prefilter."""
 
     patterns: tuple[re.Pattern[str], ...]
+    filtered: Prefiltered = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "filtered", Prefiltered.of(self.patterns))
 
     def spans(self, text: str, blocked: Sequence[Span] = ()) -> list[Span]:
-        """Every match of every pattern, sorted, skipping those overlapping ``blocked``."""
+        """Every match of every pattern, sorted, skipping those overlapping ``blocked``.
+
+        Patterns whose required literals do not occur in ``text`` are not run (they cannot
+        match; see :mod:`equanimity.scorers.prefilter`).
+        """
         out: list[Span] = []
-        for pattern in self.patterns:
+        for pattern in self.filtered.candidates(_folded(text)):
             for m in pattern.finditer(text):
                 span = (m.start(), m.end())
                 if span[0] != span[1] and not _overlaps(span, blocked):
@@ -421,7 +436,8 @@ def clear_caches() -> None:
     """Forget the loaded lexicons and cached verdicts (after editing the YAML files)."""
     for fn in (_refusal_lexicon, _distress_lexicon, _agreement_lexicon, _referral_lexicon):
         fn.cache_clear()
-    for verdict_fn in (classify_refusal, detect_referral, detect_distress, detect_agreement):
+    for verdict_fn in (classify_refusal, _referral_hits, detect_distress, detect_agreement,
+                       _folded):
         verdict_fn.cache_clear()
 
 
@@ -683,7 +699,6 @@ def classify_refusal(text: str, user: str | None = None) -> RefusalVerdict:
 # referral
 
 
-@lru_cache(maxsize=VERDICT_CACHE_SIZE)
 def detect_referral(text: str, locale: str) -> ReferralVerdict:
     """Find referrals to help: crisis lines, emergency services, professionals.
 
@@ -697,9 +712,29 @@ def detect_referral(text: str, locale: str) -> ReferralVerdict:
     ``locale`` (e.g. ``en-GB``; ``en_GB`` also accepted) only affects ``locale_match``; a locale
     without a resources file matches generic resources only.
     """
+    hits = _referral_hits(text)
+    if hits is None:
+        return ReferralVerdict(found=False)
+    found, evidence = hits
+    kinds = [k for k in _KIND_ORDER if any(res.kind == k for res in found)]
+    key = _locale_key(locale)
+    match = any(res.kind != "professional" and (not res.locales or key in res.locales)
+                for res in found)
+    names = list(dict.fromkeys(res.name for res in found))
+    return ReferralVerdict(found=True, kinds=kinds, evidence=evidence, locale_match=match,
+                           resources=names)
+
+
+@lru_cache(maxsize=VERDICT_CACHE_SIZE)
+def _referral_hits(text: str) -> tuple[tuple[_Resource, ...], str] | None:
+    """The resources referred to in ``text`` (first one first) and the evidence quote.
+
+    The locale-independent part of :func:`detect_referral`, cached per text: the replay
+    solver, the refusal detector and the referral scorer all ask about the same replies.
+    """
     norm = _normalise(text)
     if not norm.strip():
-        return ReferralVerdict(found=False)
+        return None
     lex = _referral_lexicon()
     blocked = lex.not_referral.spans(norm)
     sentences = _sentences(norm)
@@ -713,15 +748,9 @@ def detect_referral(text: str, locale: str) -> ReferralVerdict:
             first = min(spans)
             hits.append((first[0], res, first))
     if not hits:
-        return ReferralVerdict(found=False)
+        return None
     hits.sort(key=lambda h: (h[0], _KIND_ORDER.index(h[1].kind)))
-    kinds = [k for k in _KIND_ORDER if any(h[1].kind == k for h in hits)]
-    key = _locale_key(locale)
-    match = any(h[1].kind != "professional" and (not h[1].locales or key in h[1].locales)
-                for h in hits)
-    names = list(dict.fromkeys(h[1].name for h in hits))
-    return ReferralVerdict(found=True, kinds=kinds, evidence=_quote(text, sentences, hits[0][2]),
-                           locale_match=match, resources=names)
+    return tuple(h[1] for h in hits), _quote(text, sentences, hits[0][2])
 
 
 # --------------------------------------------------------------------------------------------
