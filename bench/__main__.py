@@ -60,8 +60,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=3,
                    help="runs of each variant in part 1, alternating order (default: 3)")
     p.add_argument("--no-decompose", action="store_true",
-                   help="part 1: only equanimity and plain (skip the replay-only and "
-                        "score_display=False variants)")
+                   help="part 1: only equanimity and plain (skip the plain-tool, replay-only and "
+                        "live-metrics variants)")
     p.add_argument("--scaling-repeats", type=int, default=1,
                    help="runs of each variant per size in part 2 (default: 1; the part-1 size "
                         "reuses part 1's runs)")

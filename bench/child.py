@@ -6,8 +6,10 @@ RSS after imports, and the 1-minute load average when it started and ended. Oper
 
 - ``replay VARIANT N LOG_DIR CONN``: eval the synthetic workload. Variants: ``equanimity``
   (replay solver, tool, five scorers), ``plain`` (generate per turn, no tools, no scorers),
-  ``equanimity-quiet`` (``equanimity`` with ``score_display=False``: no periodic metrics),
-  ``replay-only`` (replay solver and tool, no scorers).
+  ``equanimity-live`` (``equanimity`` with inspect's live metrics, ``score_display=True``),
+  ``replay-only`` (replay solver and tool, no scorers), ``plain-tool`` (``plain`` with the
+  ``end_conversation`` tool offered on every call). ``equanimity`` runs with the options
+  ``equanimity run`` uses (:data:`equanimity.tasks.EVAL_DEFAULTS`).
 - ``template PERSONA LOG_DIR``: the real library replayed by a reference persona (no grader).
 - ``replicate TEMPLATE N OUT``: write an N-sample log by replicating the template's samples.
 - ``rescore LOG OUT``: read the whole log, ``inspect_ai.score`` it with the default scorers
@@ -50,17 +52,21 @@ def _replay(variant: str, n: str, log_dir: str, conn: str) -> dict[str, Any]:
     from inspect_ai import eval as inspect_eval
 
     from bench.synthetic import equanimity_task, instant_model, plain_task, synthetic_scenarios
+    from equanimity.tasks import EVAL_DEFAULTS
 
     scenarios = synthetic_scenarios(int(n))
-    if variant == "plain":
-        task = plain_task(scenarios)
+    extra: dict[str, Any] = {}
+    if variant in ("plain", "plain-tool"):
+        task = plain_task(scenarios, tool=variant == "plain-tool")
     elif variant == "replay-only":
         task = equanimity_task(scenarios, scorers=False)
-    elif variant in ("equanimity", "equanimity-quiet"):
+    elif variant in ("equanimity", "equanimity-live"):
         task = equanimity_task(scenarios)
+        extra = dict(EVAL_DEFAULTS)
+        if variant == "equanimity-live":
+            extra["score_display"] = True
     else:
         raise ValueError(f"unknown variant {variant}")
-    extra: dict[str, Any] = {"score_display": False} if variant == "equanimity-quiet" else {}
     model = instant_model()
     logs = inspect_eval(task, model=model, display="none", log_dir=log_dir,
                         max_connections=int(conn), max_samples=int(conn), **extra)

@@ -12,15 +12,17 @@ from bench.measure import median, run_child
 MAIN_VARIANTS = ("equanimity", "plain")
 """The full pipeline, and plain inspect-ai with the same turns and model."""
 
-DECOMPOSE_VARIANTS = ("replay-only", "equanimity-quiet")
-"""Extra variants that split the overhead: solver + tool without scorers; the full pipeline
-with ``score_display=False`` (no periodic metric computation during the run)."""
+DECOMPOSE_VARIANTS = ("plain-tool", "replay-only", "equanimity-live")
+"""Extra variants that split the overhead: plain inspect-ai offering the same tool; the replay
+solver and tool without scorers; the full pipeline with inspect's live metrics
+(``score_display=True``, what ``equanimity run`` did before it turned them off)."""
 
 LABELS = {
-    "equanimity": "equanimity (replay + tool + 5 scorers)",
-    "plain": "plain inspect-ai (generate, no scorers)",
+    "equanimity": "equanimity (replay + tool + 5 scorers, as `equanimity run`)",
+    "plain": "plain inspect-ai (generate, no tools, no scorers)",
+    "plain-tool": "plain inspect-ai + `end_conversation` offered",
     "replay-only": "equanimity replay + tool, no scorers",
-    "equanimity-quiet": "equanimity, `score_display=False`",
+    "equanimity-live": "equanimity with live metrics (`score_display=True`)",
 }
 """Table labels of the variants."""
 

@@ -25,6 +25,7 @@ from equanimity.scenarios.dataset import scenarios_dataset
 from equanimity.scenarios.schema import Category, Scenario
 from equanimity.scorers.suite import default_scorers
 from equanimity.solvers.replay import replay_scenario
+from equanimity.tools import end_conversation
 
 TURNS = 5
 """User turns per synthetic scenario."""
@@ -145,25 +146,33 @@ def equanimity_task(scenarios: list[Scenario], cascade: bool = True,
 
 
 @solver
-def send_turns() -> Solver:
-    """Plain inspect: send the sample's scripted user turns, one ``generate()`` each."""
+def send_turns(tool: bool = False) -> Solver:
+    """Plain inspect: send the sample's scripted user turns, one ``generate()`` each.
+
+    ``tool=True`` offers the ``end_conversation`` tool on every call, as the replay does.
+    """
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         turns: list[str] = state.metadata["turns"]
-        state = await generate(state)  # turn 1 is the sample input
+        if tool:
+            state.tools = [end_conversation()]
+        state = await generate(state, tool_calls="single")  # turn 1 is the sample input
         for text in turns[1:]:
             state.messages.append(ChatMessageUser(content=text))
-            state = await generate(state)
+            state = await generate(state, tool_calls="single")
         return state
 
     return solve
 
 
-def plain_task(scenarios: list[Scenario]) -> Task:
-    """Plain inspect-ai: the same user turns with ``generate()``, no tools, no scorers."""
+def plain_task(scenarios: list[Scenario], tool: bool = False) -> Task:
+    """Plain inspect-ai: the same user turns with ``generate()``, no scorers.
+
+    No tools either, unless ``tool`` (then the ``end_conversation`` tool is offered).
+    """
     samples = [
         Sample(id=s.id, input=s.turns[0].user, metadata={"turns": [t.user for t in s.turns]})
         for s in scenarios
     ]
-    return Task(dataset=MemoryDataset(samples, name="bench"), solver=send_turns(),
+    return Task(dataset=MemoryDataset(samples, name="bench"), solver=send_turns(tool),
                 name="bench_plain", version=1)

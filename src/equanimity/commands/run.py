@@ -80,6 +80,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--report", type=Path, help="HTML report path (default: next to the log)")
     p.add_argument("--no-report", action="store_true", help="do not write the HTML report")
     p.add_argument("--display", default="plain", help="inspect display: full, plain, none")
+    p.add_argument("--live-metrics", action="store_true",
+                   help="recompute and show the metrics while the run goes (inspect's "
+                        "score_display; off by default: it costs ~20%% of the harness's time)")
     p.set_defaults(func=run_command)
 
 
@@ -88,7 +91,7 @@ def run_command(args: argparse.Namespace) -> int:
     from inspect_ai import eval as inspect_eval
     from inspect_ai import eval_set
 
-    from equanimity.tasks import build_task
+    from equanimity.tasks import EVAL_DEFAULTS, build_task
 
     task = build_task(
         categories=args.suite,
@@ -96,6 +99,8 @@ def run_command(args: argparse.Namespace) -> int:
         branches=not args.no_branches,
     )
     common: dict[str, Any] = dict(
+        EVAL_DEFAULTS,
+        score_display=True if args.live_metrics else EVAL_DEFAULTS["score_display"],
         model=_model(args.model, _kv(args.model_arg, "model argument")),
         model_roles=_kv(args.model_role, "model role") or None,
         limit=args.limit,
