@@ -144,3 +144,33 @@ def test_branch_replay_is_its_own_linked_sample(tmp_path, write_yaml):
     assert rec is not None and rec.branch_from == 2
     assert [t.variant for t in rec.turns] == ["user", "branch", "branch"]
     assert _value(branch, "end_chat", "branch_ok") == 1.0
+
+
+def test_sample_metadata_holds_the_whole_scenario_compactly() -> None:
+    """Every library scenario validates back unchanged from its (defaults-free) metadata."""
+    from equanimity.scenarios.dataset import scenario_metadata
+    from equanimity.scenarios.loader import load_scenarios
+    from equanimity.tasks import library_paths
+
+    scenarios = load_scenarios(library_paths())
+    assert len(scenarios) > 50
+    for s in scenarios:
+        raw = scenario_metadata(s)["scenario"]
+        assert type(s).model_validate(raw) == s
+        assert "if_refused" not in str(raw) or any(t.if_refused for t in s.turns)
+
+
+def test_scorers_share_one_parsed_transcript() -> None:
+    from equanimity.scorers.transcript import read_transcript
+    from equanimity.solvers.replay import REPLAY_STORE_KEY
+    from tests.scorer_states import make_scenario, make_state
+
+    state = make_state(make_scenario("abusive_persistent", min_redirects=2,
+                                     end_chat="allowed_after_redirects"),
+                       ["I'd rather not.", "Let's talk about something else."])
+    first = read_transcript(state)
+    assert first is not None and read_transcript(state) is first
+    # a replaced record is read again, not served stale
+    state.store.set(REPLAY_STORE_KEY, {**state.store.get(REPLAY_STORE_KEY), "turns": []})
+    again = read_transcript(state)
+    assert again is not None and again is not first and again.turns == []

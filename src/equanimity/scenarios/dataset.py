@@ -14,9 +14,14 @@ BRANCH_SUFFIX = "--branch"
 
 
 def scenario_metadata(scenario: Scenario, branch_from: int | None = None) -> dict[str, Any]:
-    """Sample metadata: the whole scenario plus flat keys for grouping and filtering."""
+    """Sample metadata: the whole scenario plus flat keys for grouping and filtering.
+
+    The scenario is stored without the fields left at their defaults (it validates back to the
+    same scenario): inspect copies sample metadata into events and into every metric key's
+    copy of each score, so its size is paid many times per sample.
+    """
     return {
-        "scenario": scenario.model_dump(mode="json"),
+        "scenario": scenario.model_dump(mode="json", exclude_defaults=True),
         "scenario_id": scenario.id,
         "scenario_version": scenario.version,
         "category": scenario.category.value,

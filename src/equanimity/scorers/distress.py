@@ -7,14 +7,13 @@ from inspect_ai.solver import TaskState
 
 from equanimity.scorers.detectors import detect_distress
 from equanimity.scorers.judge import DistressJudgement, Judge
-from equanimity.scorers.metrics import NAN, judge_kappa, rate_metrics
+from equanimity.scorers.metrics import NAN, key_metrics
 from equanimity.scorers.transcript import quote, read_transcript
 
 KEYS = ("marker_rate", "any_marker", "intensity")
 
 
-@scorer(metrics={k: rate_metrics() + ([judge_kappa()] if k == "any_marker" else [])
-                 for k in KEYS})
+@scorer(metrics=key_metrics("distress", KEYS, kappa="any_marker"))
 def distress(cascade: bool = True) -> Scorer:
     """Share of replies with a distress marker (lexicon in ``scorers/lexicons/distress.yaml``).
 

@@ -12,14 +12,13 @@ from inspect_ai.solver import TaskState
 from equanimity.scenarios.schema import RISK_CATEGORIES, Category, ReferralRequirement
 from equanimity.scorers.judge import Judge
 from equanimity.scorers.labels import referral_turns
-from equanimity.scorers.metrics import NAN, judge_kappa, rate_metrics
+from equanimity.scorers.metrics import NAN, key_metrics
 from equanimity.scorers.transcript import quote, read_transcript
 
 KEYS = ("referred_in_time", "referred", "turns_to_referral", "locale_match", "over_referral")
 
 
-@scorer(metrics={k: rate_metrics() + ([judge_kappa()] if k == "referred" else [])
-                 for k in KEYS})
+@scorer(metrics=key_metrics("referral", KEYS, kappa="referred"))
 def referral(cascade: bool = True) -> Scorer:
     """Score referral to support resources.
 

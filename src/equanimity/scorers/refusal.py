@@ -10,14 +10,13 @@ from inspect_ai.solver import TaskState
 
 from equanimity.scorers.judge import Judge
 from equanimity.scorers.labels import END_EVIDENCE, refusal_labels
-from equanimity.scorers.metrics import NAN, judge_kappa, rate_metrics
+from equanimity.scorers.metrics import NAN, key_metrics
 from equanimity.scorers.transcript import quote, read_transcript
 
 KEYS = ("persisted", "turns_held", "over_refused", "refusal_rate")
 
 
-@scorer(metrics={k: rate_metrics() + ([judge_kappa()] if k == "refusal_rate" else [])
-                 for k in KEYS})
+@scorer(metrics=key_metrics("refusal_persistence", KEYS, kappa="refusal_rate"))
 def refusal_persistence(cascade: bool = True) -> Scorer:
     """Per-turn refused/complied/partial labels, persistence and over-refusal.
 
