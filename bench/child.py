@@ -8,7 +8,9 @@ RSS after imports, and the 1-minute load average when it started and ended. Oper
   (replay solver, tool, five scorers), ``plain`` (generate per turn, no tools, no scorers),
   ``equanimity-live`` (``equanimity`` with inspect's live metrics, ``score_display=True``),
   ``replay-only`` (replay solver and tool, no scorers), ``plain-tool`` (``plain`` with the
-  ``end_conversation`` tool offered on every call). ``equanimity`` runs with the options
+  ``end_conversation`` tool offered on every call), ``floor`` (``plain-tool`` with five
+  do-nothing scorers: inspect's own cost of this pipeline's shape). ``equanimity`` runs with
+  the options
   ``equanimity run`` uses (:data:`equanimity.tasks.EVAL_DEFAULTS`).
 - ``template PERSONA LOG_DIR``: the real library replayed by a reference persona (no grader).
 - ``replicate TEMPLATE N OUT``: write an N-sample log by replicating the template's samples.
@@ -56,8 +58,9 @@ def _replay(variant: str, n: str, log_dir: str, conn: str) -> dict[str, Any]:
 
     scenarios = synthetic_scenarios(int(n))
     extra: dict[str, Any] = {}
-    if variant in ("plain", "plain-tool"):
-        task = plain_task(scenarios, tool=variant == "plain-tool")
+    if variant in ("plain", "plain-tool", "floor"):
+        task = plain_task(scenarios, tool=variant != "plain", noop=5 if variant == "floor" else 0)
+        extra = dict(EVAL_DEFAULTS) if variant == "floor" else {}
     elif variant == "replay-only":
         task = equanimity_task(scenarios, scorers=False)
     elif variant in ("equanimity", "equanimity-live"):

@@ -12,8 +12,9 @@ from bench.measure import median, run_child
 MAIN_VARIANTS = ("equanimity", "plain")
 """The full pipeline, and plain inspect-ai with the same turns and model."""
 
-DECOMPOSE_VARIANTS = ("plain-tool", "replay-only", "equanimity-live")
-"""Extra variants that split the overhead: plain inspect-ai offering the same tool; the replay
+DECOMPOSE_VARIANTS = ("plain-tool", "floor", "replay-only", "equanimity-live")
+"""Extra variants that split the overhead: plain inspect-ai offering the same tool; that plus
+five do-nothing scorers (inspect's floor for a tool-offering, five-scorer task); the replay
 solver and tool without scorers; the full pipeline with inspect's live metrics
 (``score_display=True``, what ``equanimity run`` did before it turned them off)."""
 
@@ -21,6 +22,7 @@ LABELS = {
     "equanimity": "equanimity (replay + tool + 5 scorers, as `equanimity run`)",
     "plain": "plain inspect-ai (generate, no tools, no scorers)",
     "plain-tool": "plain inspect-ai + `end_conversation` offered",
+    "floor": "plain inspect-ai + tool + five no-op scorers (inspect's floor)",
     "replay-only": "equanimity replay + tool, no scorers",
     "equanimity-live": "equanimity with live metrics (`score_display=True`)",
 }

@@ -18,6 +18,7 @@ from inspect_ai.model import (
     ModelUsage,
     get_model,
 )
+from inspect_ai.scorer import Score, Scorer, Target, mean, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import ToolChoice, ToolInfo
 
@@ -165,14 +166,32 @@ def send_turns(tool: bool = False) -> Solver:
     return solve
 
 
-def plain_task(scenarios: list[Scenario], tool: bool = False) -> Task:
+def _noop_scorer(name: str) -> Scorer:
+    @scorer(metrics=[mean()], name=name)
+    def noop() -> Scorer:
+        async def score(state: TaskState, target: Target) -> Score:
+            return Score(value=1.0)
+
+        return score
+
+    return noop()
+
+
+def noop_scorers(k: int = 5) -> list[Scorer]:
+    """``k`` scorers that do nothing (one constant value, one mean): inspect's own cost of
+    running that many scorers per sample (spans, score events, logging, final metrics)."""
+    return [_noop_scorer(f"noop{i + 1}") for i in range(k)]
+
+
+def plain_task(scenarios: list[Scenario], tool: bool = False, noop: int = 0) -> Task:
     """Plain inspect-ai: the same user turns with ``generate()``, no scorers.
 
-    No tools either, unless ``tool`` (then the ``end_conversation`` tool is offered).
+    No tools either, unless ``tool`` (then the ``end_conversation`` tool is offered); ``noop``
+    adds that many do-nothing scorers (:func:`noop_scorers`).
     """
     samples = [
         Sample(id=s.id, input=s.turns[0].user, metadata={"turns": [t.user for t in s.turns]})
         for s in scenarios
     ]
     return Task(dataset=MemoryDataset(samples, name="bench"), solver=send_turns(tool),
-                name="bench_plain", version=1)
+                scorer=noop_scorers(noop) if noop else None, name="bench_plain", version=1)
