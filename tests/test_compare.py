@@ -364,10 +364,11 @@ def test_html_escapes_model_text(make_run: MakeRun, monkeypatch: pytest.MonkeyPa
     cmp = compare_logs(make_run("steady", SUBSET), make_run("caver", SUBSET))
     evil = "<script>alert(1)</script><img src=https://x.example/a.png>"
 
-    def fake(log: str | Path, sample_id: str, epoch: int) -> list[Message]:
-        return [Message("user", evil), Message("assistant", evil, (f'end({evil})',))]
+    def fake(log: str | Path, keys: list[tuple[str, int]]) -> list[list[Message] | None]:
+        return [[Message("user", evil), Message("assistant", evil, (f'end({evil})',))]
+                for _ in keys]
 
-    monkeypatch.setattr(render_mod, "read_transcript", fake)
+    monkeypatch.setattr(render_mod, "read_transcripts", fake)
     html = render_mod.render_html(cmp)
     assert "<script>" not in html and "<img src=https" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

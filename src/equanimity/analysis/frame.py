@@ -1,15 +1,32 @@
-"""One row per sample from an inspect log, read from sample summaries (fast, no transcripts)."""
+"""One row per sample from an inspect log, read from sample summaries (fast, no transcripts).
+
+Memory stays flat as a log grows: for a finished local ``.eval`` log the summaries are parsed
+one at a time from the zip's ``summaries.json`` member (streamed, never the whole list) and only
+the frame's columns are kept; the header is read from ``header.json`` alone, without the
+per-sample reductions inspect's header-only read parses and nothing here uses. Any other log
+(``.json``, remote, or still running, without ``summaries.json``) goes through inspect's own
+readers. Both paths give the same frame.
+"""
 
 from __future__ import annotations
 
+import codecs
+import json
 import math
+import os
+import re
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import inspect_ai._util.zipfile  # noqa: F401  (registers zstd, which .eval members use)
 import pandas as pd
+from inspect_ai._util.constants import DESERIALIZING, get_deserializing_context
 from inspect_ai.log import (
     EvalLog,
+    EvalSampleSummary,
     read_eval_log,
     read_eval_log_sample_summaries,
 )
@@ -56,47 +73,202 @@ def _float(v: Any) -> float:
     return math.nan
 
 
+HEADER_MEMBER = "header.json"
+"""The finished log's header inside an ``.eval`` zip (what inspect's header read validates)."""
+
+SUMMARIES_MEMBER = "summaries.json"
+"""The finished log's consolidated sample summaries inside an ``.eval`` zip."""
+
+READ_CHUNK = 1 << 20
+"""Bytes of a zip member decompressed at a time while streaming it."""
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def json_array_items(stream: IO[bytes], chunk: int = READ_CHUNK) -> Iterator[Any]:
+    """Yield each element of the JSON array in ``stream``, parsing one element at a time.
+
+    Same parser as ``json.loads`` (so ``NaN`` and ``Infinity`` are accepted, as inspect writes
+    them), but only one element and one ``chunk`` of text are in memory at once. Raises
+    ``ValueError`` when the stream is not a JSON array.
+    """
+    decode = json.JSONDecoder().raw_decode
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    buf, pos, eof = "", 0, False
+
+    def more() -> bool:
+        nonlocal buf, pos, eof
+        if eof:
+            return False
+        data = stream.read(chunk)
+        eof = not data
+        buf = buf[pos:] + utf8.decode(data, final=eof)
+        pos = 0
+        return True
+
+    def significant() -> str:
+        nonlocal pos
+        while True:
+            match = _WHITESPACE.match(buf, pos)
+            pos = match.end() if match else pos
+            if pos < len(buf):
+                return buf[pos]
+            if not more():
+                return ""
+
+    if significant() != "[":
+        raise ValueError("expected a JSON array")
+    pos += 1
+    if significant() == "]":
+        return
+    while True:
+        significant()
+        while True:
+            try:
+                item, end = decode(buf, pos)
+            except json.JSONDecodeError:
+                if more():  # the element runs past the text read so far
+                    continue
+                raise
+            follow = _WHITESPACE.match(buf, end)
+            nxt = follow.end() if follow else end
+            # a number cut by the chunk ("2." of "2.5") decodes as a shorter one: only an element
+            # followed by ',' or ']' is complete
+            if (nxt >= len(buf) or buf[nxt] not in ",]") and more():
+                continue
+            break
+        yield item
+        pos = end
+        sep = significant()
+        if sep == "]":
+            return
+        if sep != ",":
+            raise ValueError(f"expected ',' or ']' in a JSON array, got {sep[:1]!r}")
+        pos += 1
+
+
+def _finished_eval_zip(path: str) -> zipfile.ZipFile | None:
+    """The log's zip when it is a local, finished ``.eval`` log (has header and summaries)."""
+    if not path.endswith(".eval") or not os.path.isfile(path):
+        return None
+    try:
+        zf = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile):
+        return None
+    names = set(zf.namelist())
+    if HEADER_MEMBER in names and SUMMARIES_MEMBER in names:
+        return zf
+    zf.close()
+    return None
+
+
+def _read_header(zf: zipfile.ZipFile, path: str) -> EvalLog:
+    """The header as inspect's header-only read gives it, without the reductions."""
+    with zf.open(HEADER_MEMBER) as fh:
+        header = EvalLog.model_validate(json.load(fh), context=get_deserializing_context())
+    header.location = path
+    return header
+
+
+METADATA_KEYS = ("scenario_id", "scenario_version", "category", "locale", "branch_of",
+                 "branch_from")
+"""The sample metadata keys the frame reads."""
+
+
+def _slim(item: Any) -> Any:
+    """Drop the parts of a raw summary the frame never reads, before it is validated.
+
+    Validating a summary thins its text (``textwrap.shorten`` on every score explanation,
+    a size check on every metadata value), which was most of the cost of reading summaries.
+    Thinning is per key, so dropping score explanations and metadata and the unused sample
+    metadata keys leaves every value the frame reads exactly as a full validation gives it.
+    """
+    if not isinstance(item, dict):
+        return item
+    md = item.get("metadata")
+    if isinstance(md, dict):
+        item["metadata"] = {k: md[k] for k in METADATA_KEYS if k in md}
+    scores = item.get("scores")
+    if isinstance(scores, dict):
+        for score in scores.values():
+            if isinstance(score, dict):
+                score.pop("explanation", None)
+                score.pop("metadata", None)
+    return item
+
+
+def _stream_summaries(zf: zipfile.ZipFile) -> Iterator[EvalSampleSummary]:
+    with zf.open(SUMMARIES_MEMBER) as fh:
+        for item in json_array_items(fh):
+            # inspect's read context, less its message cache (it hashes every input message)
+            yield EvalSampleSummary.model_validate(_slim(item), context={DESERIALIZING: True})
+
+
+def _read_log(p: str) -> tuple[EvalLog, Iterator[EvalSampleSummary]]:
+    zf = _finished_eval_zip(p)
+    if zf is None:
+        header = read_eval_log(p, header_only=True)
+        # inspect reads the per-sample reductions even for a header-only read (~14 KiB a sample
+        # in memory); nothing here uses them, so they are not kept for the life of the Run
+        header.reductions = None
+        return header, iter(read_eval_log_sample_summaries(p))
+    try:
+        header = _read_header(zf, p)
+    except BaseException:
+        zf.close()
+        raise
+
+    def summaries() -> Iterator[EvalSampleSummary]:
+        with zf:
+            yield from _stream_summaries(zf)
+
+    return header, summaries()
+
+
+def _row(s: EvalSampleSummary) -> dict[str, Any]:
+    md = s.metadata or {}
+    row: dict[str, Any] = {
+        "sample_id": str(s.id),
+        "epoch": s.epoch,
+        "scenario_id": md.get("scenario_id", str(s.id)),
+        "scenario_version": md.get("scenario_version", 1),
+        "category": md.get("category", "unknown"),
+        "locale": md.get("locale", ""),
+        "branch_of": md.get("branch_of"),
+        "is_branch": md.get("branch_from") is not None,
+        "error": s.error,
+        "outcome": None,
+        "input_tokens": sum(u.input_tokens for u in s.model_usage.values()),
+        "output_tokens": sum(u.output_tokens for u in s.model_usage.values()),
+    }
+    for scorer_name, score in (s.scores or {}).items():
+        if scorer_name == "end_chat" and isinstance(score.answer, str):
+            row["outcome"] = score.answer
+        if isinstance(score.value, dict):
+            for k, v in score.value.items():
+                row[f"{scorer_name}.{k}"] = _float(v)
+    return row
+
+
 def load_run(path: str | Path) -> Run:
     """Read a log's header and sample summaries into a :class:`Run`.
 
-    Raises ``ValueError`` naming the file if it is not a readable inspect log.
+    Summaries are read one at a time and only the frame's columns kept (see the module
+    docstring). Raises ``ValueError`` naming the file if it is not a readable inspect log.
     """
     p = str(path)
+    # keyed like inspect's own summary reader: the last row of a (sample id, epoch) wins, in
+    # the position of its first row (a requeued sample's re-run supersedes its prior attempt)
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
     try:
-        header = read_eval_log(p, header_only=True)
-        summaries = read_eval_log_sample_summaries(p)
+        header, summaries = _read_log(p)
+        for s in summaries:
+            rows[(str(s.id), s.epoch)] = _row(s)
     except FileNotFoundError:
         raise ValueError(f"{p}: no such log file") from None
     except Exception as exc:  # inspect raises many types for unreadable files
         raise ValueError(f"{p}: not a readable inspect log ({type(exc).__name__}: {exc})") from None
-    # inspect reads the per-sample reductions even for a header-only read (~14 KiB a sample in
-    # memory); nothing here uses them, so they are not kept for the life of the Run
-    header.reductions = None
-    rows: list[dict[str, Any]] = []
-    for s in summaries:
-        md = s.metadata or {}
-        row: dict[str, Any] = {
-            "sample_id": str(s.id),
-            "epoch": s.epoch,
-            "scenario_id": md.get("scenario_id", str(s.id)),
-            "scenario_version": md.get("scenario_version", 1),
-            "category": md.get("category", "unknown"),
-            "locale": md.get("locale", ""),
-            "branch_of": md.get("branch_of"),
-            "is_branch": md.get("branch_from") is not None,
-            "error": s.error,
-            "outcome": None,
-            "input_tokens": sum(u.input_tokens for u in s.model_usage.values()),
-            "output_tokens": sum(u.output_tokens for u in s.model_usage.values()),
-        }
-        for scorer_name, score in (s.scores or {}).items():
-            if scorer_name == "end_chat" and isinstance(score.answer, str):
-                row["outcome"] = score.answer
-            if isinstance(score.value, dict):
-                for k, v in score.value.items():
-                    row[f"{scorer_name}.{k}"] = _float(v)
-        rows.append(row)
-    frame = pd.DataFrame(rows, columns=None if rows else list(BASE_COLUMNS))
+    frame = pd.DataFrame(list(rows.values()), columns=None if rows else list(BASE_COLUMNS))
     return Run(p, header, frame)
 
 

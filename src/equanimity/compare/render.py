@@ -16,7 +16,7 @@ from markupsafe import Markup
 from equanimity.compare.comparison import Comparison
 from equanimity.compare.flips import Flip
 from equanimity.compare.metrics import MetricComparison
-from equanimity.compare.transcripts import Message, read_transcript
+from equanimity.compare.transcripts import read_transcripts
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
        "base-uri 'none'; form-action 'none'")
@@ -227,12 +227,15 @@ def render_html(cmp: Comparison, max_transcripts: int = MAX_TRANSCRIPTS) -> str:
     shown = cmp.flips[:max_transcripts]
     flips = [{"flip": f, "changes": _changes_text(f), "css": _FLIP_CSS[f.severity],
               "shown": i < max_transcripts} for i, f in enumerate(cmp.flips)]
+    keys = [(f.sample_id, f.epoch) for f in shown]
+    base_msgs = read_transcripts(cmp.baseline.path, keys)
+    cand_msgs = read_transcripts(cmp.candidate.path, keys)
     transcripts = []
-    for f in shown:
+    for f, bm, cm in zip(shown, base_msgs, cand_msgs, strict=True):
         sides: list[dict[str, object]] = []
-        for title, run, outcome in (("baseline", cmp.baseline, f.baseline_outcome),
-                                    ("candidate", cmp.candidate, f.candidate_outcome)):
-            msgs: list[Message] | None = read_transcript(run.path, f.sample_id, f.epoch)
+        for title, run, outcome, msgs in (
+                ("baseline", cmp.baseline, f.baseline_outcome, bm),
+                ("candidate", cmp.candidate, f.candidate_outcome, cm)):
             sides.append({"title": f"{title}: {run.model} ({outcome})", "messages": msgs})
         transcripts.append({"flip": f, "sides": sides})
     return _PAGE.render(

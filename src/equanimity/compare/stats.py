@@ -121,6 +121,25 @@ def newcombe_paired_interval(a: int, b: int, c: int, d: int) -> tuple[float, flo
     return (max(-1.0, theta - delta), min(1.0, theta + eps))
 
 
+BOOTSTRAP_CHUNK = 256
+"""Resamples drawn at a time: memory stays at ``BOOTSTRAP_CHUNK`` x n indices, not 10,000 x n."""
+
+
+def _resampled_means(d: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Means of ``resamples`` resamples of ``d`` with replacement, drawn in chunks of rows.
+
+    Drawing the same generator row-chunk by row-chunk consumes exactly the same random stream
+    as one ``rng.integers(0, n, size=(resamples, n))`` call, so the means are bit-identical to
+    the unchunked draw while the index matrix never exceeds ``BOOTSTRAP_CHUNK`` rows.
+    """
+    n = d.size
+    means = np.empty(resamples, dtype=float)
+    for start in range(0, resamples, BOOTSTRAP_CHUNK):
+        k = min(BOOTSTRAP_CHUNK, resamples - start)
+        means[start : start + k] = d[rng.integers(0, n, size=(k, n))].mean(axis=1)
+    return means
+
+
 def paired_bootstrap(
     diffs: Sequence[float], resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED
 ) -> tuple[float, float, float]:
@@ -135,9 +154,7 @@ def paired_bootstrap(
     if n == 0:
         return (math.nan, math.nan, math.nan)
     observed = float(d.mean())
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(resamples, n))
-    means = d[idx].mean(axis=1)
+    means = _resampled_means(d, resamples, np.random.default_rng(seed))
     low, high = np.quantile(means, [0.025, 0.975])
     if np.allclose(d, 0.0):
         return (0.0, 0.0, 1.0)

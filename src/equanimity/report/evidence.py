@@ -12,6 +12,7 @@ on the raw text (not the escaped one) so a match can never split an HTML entity.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
@@ -65,8 +66,13 @@ def find_quotes(scorer: str, explanation: str) -> list[Quote]:
     return quotes
 
 
+@functools.lru_cache(maxsize=4096)
 def phrase_pattern(phrase: str) -> re.Pattern[str] | None:
-    """Return a whitespace-tolerant, case-insensitive pattern for a phrase (None if too short)."""
+    """Return a whitespace-tolerant, case-insensitive pattern for a phrase (None if too short).
+
+    Memoised: stock phrases (refusals, referrals) recur across samples, and ``re``'s own cache
+    (512 patterns) is too small for a large report.
+    """
     core = phrase.strip().removesuffix("…").strip()
     words = core.split()
     if len("".join(words)) < MIN_PHRASE:

@@ -1,8 +1,9 @@
 """Render one self-contained HTML report from one or more inspect logs.
 
 The summary, per-category tables and charts come from sample summaries
-(:func:`equanimity.analysis.frame.load_run`); transcripts are then read a batch at a time and
-streamed through the Jinja template straight into the file, so a 10,000-sample report never
+(:func:`equanimity.analysis.frame.load_run`); transcripts are then read one at a time (a batch
+at a time for a log that is not a local ``.eval`` file, see :mod:`equanimity.report.samples`)
+and streamed through the Jinja template straight into the file, so a 10,000-sample report never
 holds more than a batch of transcripts.
 
 Safety: autoescape is on for every template; every ``{{ }}`` value additionally passes a
@@ -18,6 +19,7 @@ import datetime as dt
 import itertools
 import math
 import os
+import re
 import secrets
 from collections.abc import Iterator, Sequence
 from importlib import metadata
@@ -64,11 +66,16 @@ CONTROL_MAP = _control_map()
 """C0/C1 control characters shown as visible symbols (␀, ␛, \\x85): browsers drop or mangle
 them raw, so model text would not be shown literally."""
 
+_CONTROL = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(CONTROL_MAP)) + "]")
+"""Any character of :data:`CONTROL_MAP` (translating only text that has one is much faster)."""
+
 
 def _finalize(value: Any) -> Markup:
     if value is None:
         return Markup("")
     text = str(escape(value)).replace("://", "&#58;//")
+    if _CONTROL.search(text) is None:
+        return Markup(text)
     return Markup(text.translate(CONTROL_MAP))
 
 
