@@ -10,12 +10,11 @@ RSS after imports, and the 1-minute load average when it started and ended. Oper
   ``replay-only`` (replay solver and tool, no scorers), ``plain-tool`` (``plain`` with the
   ``end_conversation`` tool offered on every call), ``floor`` (``plain-tool`` with five
   do-nothing scorers: inspect's own cost of this pipeline's shape). ``equanimity`` runs with
-  the options
-  ``equanimity run`` uses (:data:`equanimity.tasks.EVAL_DEFAULTS`).
+  the options ``equanimity run`` uses (:data:`equanimity.tasks.EVAL_DEFAULTS`).
 - ``template PERSONA LOG_DIR``: the real library replayed by a reference persona (no grader).
 - ``replicate TEMPLATE N OUT``: write an N-sample log by replicating the template's samples.
-- ``rescore LOG OUT``: read the whole log, ``inspect_ai.score`` it with the default scorers
-  (overwrite), write the result.
+- ``rescore LOG OUT``: ``equanimity rescore LOG -o OUT --overwrite`` (streamed, one worker
+  process per CPU; the workers' CPU and peak memory are reported too).
 - ``report LOG OUT``, ``compare A B OUT``, ``gate LOG``: the equanimity commands.
 - ``judge PERSONA CASCADE LOG_DIR``: the library with a stub grader; counts judge calls.
 
@@ -96,20 +95,27 @@ def _replicate(template: str, n: str, out: str) -> dict[str, Any]:
 
 
 def _rescore(log_path: str, out: str) -> dict[str, Any]:
-    from inspect_ai import score
-    from inspect_ai.log import read_eval_log, write_eval_log
+    """``equanimity rescore LOG -o OUT --overwrite`` (streaming, worker processes).
 
-    from equanimity.scorers.suite import default_scorers
+    ``cpu_s`` and ``peak_rss_mb`` of the measurement cover this process only: the workers'
+    CPU (``workers_cpu_s``) and largest RSS (``workers_peak_rss_mb``) are added here, with
+    ``total_cpu_s`` and ``peak_rss_bound_mb`` (this process's peak plus each worker's at the
+    largest worker's peak: an upper bound on the memory in use at once).
+    """
+    from equanimity.rescore import rescore_log
 
-    t0 = time.perf_counter()
-    log = read_eval_log(log_path)
-    t1 = time.perf_counter()
-    scored = score(log, default_scorers(), action="overwrite", display="none", copy=False)
-    t2 = time.perf_counter()
-    write_eval_log(scored, out)
-    t3 = time.perf_counter()
-    return {"samples": len(scored.samples or []), "read_s": t1 - t0, "score_s": t2 - t1,
-            "write_s": t3 - t2}
+    children0 = _cpu(resource.RUSAGE_CHILDREN)
+    self0 = _cpu()
+    result = rescore_log(Path(log_path), Path(out), overwrite=True)
+    workers_cpu = _cpu(resource.RUSAGE_CHILDREN) - children0
+    self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers_peak = (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+                    if result.workers > 1 else 0.0)
+    return {"samples": result.samples, "workers": result.workers,
+            "workers_cpu_s": workers_cpu, "total_cpu_s": _cpu() - self0 + workers_cpu,
+            "workers_peak_rss_mb": workers_peak,
+            "peak_rss_bound_mb": self_peak + (result.workers * workers_peak),
+            **{f"{k}_s": v for k, v in result.phases.items()}}
 
 
 def _report(log_path: str, out: str) -> dict[str, Any]:

@@ -113,8 +113,11 @@ def post_lines(p: PostResults) -> list[str]:
             if r is None:
                 continue
             rc = str(r.get("rc", "")) if "rc" in r else ""
-            rows.append([f"{n:,}", op, f"{r['wall_s']:.1f}", f"{r['cpu_s']:.1f}",
-                         f"{r['peak_rss_mb']:.0f}", rc, f"{r['load_start']:.1f}"])
+            # rescore runs worker processes: count their CPU, and bound the memory in use
+            cpu = r.get("total_cpu_s", r["cpu_s"])
+            peak = r.get("peak_rss_bound_mb", r["peak_rss_mb"])
+            rows.append([f"{n:,}", op, f"{r['wall_s']:.1f}", f"{cpu:.1f}", f"{peak:.0f}", rc,
+                         f"{r['load_start']:.1f}"])
     lines = _table(["samples", "operation", "wall s", "CPU s", "peak RSS MiB", "exit", "load"],
                    rows)
     sizes = ", ".join(f"{n:,}: {p.log_mib[n]:.0f} MiB" for n in p.sizes if n in p.log_mib)
@@ -122,8 +125,9 @@ def post_lines(p: PostResults) -> list[str]:
             f"Logs replicated from real library runs of {p.template_samples} samples "
             f"(`equanimity/steady` baseline, `equanimity/caver` candidate); on disk {sizes}. "
             f"Peak RSS includes the process's imports (inspect-ai, pandas: ~90–200 MiB). "
-            f"`rescore` = `read_eval_log` + `inspect_ai.score(default_scorers())` + "
-            f"`write_eval_log`, all in memory, as `inspect score` does without `--stream`. "
+            f"`rescore` = `equanimity rescore` (streamed, one worker process per CPU): its CPU "
+            f"includes the workers', its peak is the main process's plus each worker's at the "
+            f"largest worker's peak (an upper bound on the memory in use at once). "
             f"Targets: < {TARGET_POST_S:.0f} s and "
             f"< {TARGET_POST_MIB:.0f} MiB at 10,000 samples, memory flat as the log grows."]
 

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "compare",
     "history",
     "gate",
+    "rescore",
 )
 """Modules of :mod:`equanimity.commands`, each exposing ``register(subparsers)``."""
 

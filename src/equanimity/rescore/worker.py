@@ -1,0 +1,154 @@
+"""Score chunks of a log's samples, in this process or in each process of a pool.
+
+Each process opens the source log once, builds the scorers and models once, and scores the
+chunks of sample members it is given, returning them serialised and ready to write.
+"""
+
+from __future__ import annotations
+
+import gc
+import zipfile
+from dataclasses import dataclass
+
+import anyio
+import zstandard
+from inspect_ai._cli.util import parse_model_role_cli_args
+from inspect_ai._util.registry import registry_unqualified_name
+from inspect_ai.log import EvalLog
+from inspect_ai.model import Model, get_model
+from inspect_ai.model._util import resolve_model_roles
+from inspect_ai.scorer import Scorer
+
+from equanimity.rescore.errors import RescoreError
+from equanimity.rescore.results import implicit_reducer
+from equanimity.rescore.sample import ScoredSample, ScoringContext, rescore_sample
+from equanimity.scorers.suite import default_scorers
+
+ZSTD_LEVEL = 3
+"""zstd level of the samples written (inspect's: ``compresslevel=None`` means 3)."""
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker needs to score samples of one log (picklable)."""
+
+    log_path: str
+    """The source ``.eval`` log."""
+    header: EvalLog
+    """Its header."""
+    scorer_names: tuple[str, ...]
+    """The equanimity scorers to run, in order."""
+    model_roles: tuple[str, ...]
+    """``ROLE=MODEL`` bindings as given on the command line (``grader=...``)."""
+    concurrency: int
+    """Samples scored at once in one process (above 1 only helps with a grader)."""
+    reduce: bool
+    """Reduce each sample's scores here (single epoch, implicit reducer)."""
+
+
+def scorer_names() -> list[str]:
+    """Names of the equanimity scorers that can be re-run, in their usual order."""
+    return [registry_unqualified_name(s) for s in default_scorers()]
+
+
+def build_scorers(names: tuple[str, ...]) -> list[Scorer]:
+    """The named equanimity scorers (current code, default options), in the order given."""
+    by_name = {registry_unqualified_name(s): s for s in default_scorers()}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise ValueError(f"unknown scorer(s) {', '.join(unknown)}; "
+                         f"choose from {', '.join(by_name)}")
+    return [by_name[n] for n in names]
+
+
+def build_model_roles(specs: tuple[str, ...]) -> dict[str, Model | list[Model]]:
+    """Models for ``ROLE=MODEL`` bindings (inspect's ``--model-role`` syntax)."""
+    if not specs:
+        return {}
+    return resolve_model_roles(parse_model_role_cli_args(specs)) or {}
+
+
+def active_model(header: EvalLog) -> Model:
+    """The evaluated model, rebuilt from the header as inspect does, or a stand-in.
+
+    The scorers never call it (the judge uses the ``grader`` role); a provider that cannot be
+    built here (no API key, package missing) is replaced by inspect's ``mockllm/model``.
+    """
+    ev = header.eval
+    try:
+        return get_model(model=ev.model, config=header.plan.config.merge(ev.model_generate_config),
+                         base_url=ev.model_base_url, **ev.model_args)
+    except Exception:
+        return get_model("mockllm/model")
+
+
+class ChunkScorer:
+    """Scores chunks of one log's samples in the current process."""
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        self.spec = spec
+        self._zip = zipfile.ZipFile(spec.log_path)
+        self.ctx = ScoringContext(header=spec.header, scorers=build_scorers(spec.scorer_names),
+                                  model=active_model(spec.header),
+                                  model_roles=build_model_roles(spec.model_roles),
+                                  compressor=zstandard.ZstdCompressor(level=ZSTD_LEVEL),
+                                  reducer=implicit_reducer() if spec.reduce else None)
+
+    def score(self, members: list[str]) -> list[ScoredSample]:
+        """Re-score the named sample members, in order."""
+        return anyio.run(self._score, members)
+
+    async def _score(self, members: list[str]) -> list[ScoredSample]:
+        out: list[ScoredSample | None] = [None] * len(members)
+
+        async def one(i: int) -> None:
+            name = members[i]
+            try:
+                raw = self._zip.read(name)
+                out[i] = await rescore_sample(name, raw, self.ctx)
+            except (OSError, zipfile.BadZipFile, zstandard.ZstdError, ValueError) as exc:
+                # a damaged member or a sample inspect cannot read (pydantic's errors are
+                # ValueErrors): one line naming the log and the member
+                detail = (str(exc).splitlines() or [type(exc).__name__])[0]
+                raise RescoreError(f"{self.spec.log_path}: {name}: {detail}") from None
+
+        if self.spec.concurrency <= 1:
+            for i in range(len(members)):
+                await one(i)
+        else:
+            limiter = anyio.CapacityLimiter(self.spec.concurrency)
+
+            async def limited(i: int) -> None:
+                async with limiter:
+                    await one(i)
+
+            try:
+                async with anyio.create_task_group() as tg:
+                    for i in range(len(members)):
+                        tg.start_soon(limited, i)
+            except ExceptionGroup as group:  # the first failure, as when scoring in turn
+                raise group.exceptions[0] from None
+        return [s for s in out if s is not None]
+
+    def close(self) -> None:
+        """Close the source log."""
+        self._zip.close()
+
+
+_WORKER: ChunkScorer | None = None
+
+
+def init_worker(spec: WorkerSpec) -> None:
+    """Pool initialiser: open the log and build the scorers once per process."""
+    global _WORKER
+    _WORKER = ChunkScorer(spec)
+    # what was inherited or built so far lives until the process ends: keep the cyclic
+    # collector from walking it again and again while samples come and go
+    gc.freeze()
+
+
+def score_chunk(members: list[str]) -> list[ScoredSample]:
+    """Pool task: re-score one chunk of sample members."""
+    if _WORKER is None:
+        raise RuntimeError("worker not initialised")
+    return _WORKER.score(members)
