@@ -127,12 +127,14 @@ def test_no_secret_in_any_output(planted: Path, capsys: pytest.CaptureFixture[st
     if "history" in COMMAND_MODULES:
         assert main(["history", str(logs / "candidate"), "-o", str(out / "history.html"),
                      "--markdown", str(out / "history.md")]) == 0
+    if "rescore" in COMMAND_MODULES:
+        assert main(["rescore", str(candidate), "-o", str(out / "rescored.eval")]) == 0
     captured = capsys.readouterr()
     printed += captured.out + captured.err
 
     written = {p.name for p in out.rglob("*") if p.is_file()}
     assert {"report.html", "compare.html", "compare.md", "junit.xml", "gate.md",
-            "eval-set.json"} <= written
+            "eval-set.json", "rescored.eval"} <= written
     assert _leaks(out, printed) == []
     if shutil.which("git"):  # the search does find the token where it was planted
         assert any(ORIGIN_TOKEN in leak for leak in _leaks(Path.cwd(), ""))
