@@ -162,3 +162,10 @@ def test_verdicts_identical_with_and_without_the_prefilter(
         detectors.clear_caches()
     assert len(with_prefilter) == len(rows) > 800
     assert with_prefilter == without
+
+
+def test_fold_table_stops_growing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prefilter, "FOLD_TABLE_MAX", 0)
+    before = dict(prefilter._FOLD)
+    assert fold("Crıſis ÄÖÜ \U0001f600") == fold("CRISIS äöü \U0001f600")
+    assert before == prefilter._FOLD

@@ -42,6 +42,9 @@ except (ImportError, AttributeError):  # pragma: no cover - another interpreter:
 Requirement = frozenset[str]
 """Literal strings of which every match of a pattern holds at least one."""
 
+FOLD_TABLE_MAX = 65_536
+"""Characters remembered in the folding table; past that, each text gets its own table."""
+
 _FOLD: dict[int, int] = {}
 """Lazily filled ``str.translate`` table for the non-ASCII characters seen so far."""
 
@@ -55,8 +58,10 @@ def fold(text: str) -> str:
     """``text`` with each character replaced by the canonical member of its ``re.I`` class."""
     if text.isascii():
         return text.lower()  # exact for ASCII (checked against the case tables in the tests)
-    missing = {ord(ch) for ch in set(text)} - _FOLD.keys()
-    for code in missing:
+    codes = {ord(ch) for ch in set(text)}
+    if len(_FOLD) >= FOLD_TABLE_MAX:  # hostile input with every code point: stop growing
+        return text.translate({code: _canon(code) for code in codes})
+    for code in codes - _FOLD.keys():
         _FOLD[code] = _canon(code)
     return text.translate(_FOLD)
 
