@@ -23,13 +23,14 @@ from typing import IO, Any
 
 import inspect_ai._util.zipfile  # noqa: F401  (registers zstd, which .eval members use)
 import pandas as pd
-from inspect_ai._util.constants import DESERIALIZING, get_deserializing_context
+from inspect_ai._util.constants import DESERIALIZING
 from inspect_ai.log import (
     EvalLog,
     EvalSampleSummary,
     read_eval_log,
     read_eval_log_sample_summaries,
 )
+from inspect_ai.log._recorders.eval import HEADER_JSON, SUMMARIES_JSON, _read_header
 
 from equanimity.analysis.headline import Headline
 from equanimity.scorers.metrics import interval95
@@ -73,11 +74,11 @@ def _float(v: Any) -> float:
     return math.nan
 
 
-HEADER_MEMBER = "header.json"
-"""The finished log's header inside an ``.eval`` zip (what inspect's header read validates)."""
+HEADER_MEMBER = HEADER_JSON
+"""The finished log's header inside an ``.eval`` zip (inspect's layout)."""
 
-SUMMARIES_MEMBER = "summaries.json"
-"""The finished log's consolidated sample summaries inside an ``.eval`` zip."""
+SUMMARIES_MEMBER = SUMMARIES_JSON
+"""The finished log's consolidated sample summaries inside an ``.eval`` zip (inspect's layout)."""
 
 READ_CHUNK = 1 << 20
 """Bytes of a zip member decompressed at a time while streaming it."""
@@ -162,14 +163,6 @@ def _finished_eval_zip(path: str) -> zipfile.ZipFile | None:
     return None
 
 
-def _read_header(zf: zipfile.ZipFile, path: str) -> EvalLog:
-    """The header as inspect's header-only read gives it, without the reductions."""
-    with zf.open(HEADER_MEMBER) as fh:
-        header = EvalLog.model_validate(json.load(fh), context=get_deserializing_context())
-    header.location = path
-    return header
-
-
 METADATA_KEYS = ("scenario_id", "scenario_version", "category", "locale", "branch_of",
                  "branch_from")
 """The sample metadata keys the frame reads."""
@@ -213,7 +206,7 @@ def _read_log(p: str) -> tuple[EvalLog, Iterator[EvalSampleSummary]]:
         header.reductions = None
         return header, iter(read_eval_log_sample_summaries(p))
     try:
-        header = _read_header(zf, p)
+        header = _read_header(zf, p)  # inspect's: header.json alone, no reductions
     except BaseException:
         zf.close()
         raise

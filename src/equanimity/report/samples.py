@@ -30,6 +30,7 @@ import inspect_ai._util.zipfile  # noqa: F401  (registers zstd, which .eval memb
 import pandas as pd
 from inspect_ai._util.constants import DESERIALIZING
 from inspect_ai.log import EvalSample, read_eval_log_samples, read_eval_log_samples_by_id
+from inspect_ai.log._recorders.eval import _sample_filename
 from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageTool
 from markupsafe import Markup
 from pydantic import ValidationError
@@ -157,18 +158,13 @@ def report_order(df: pd.DataFrame) -> list[tuple[str, int]]:
     return [(str(i), int(e)) for i, e in zip(ordered["sample_id"], ordered["epoch"], strict=True)]
 
 
-def sample_member(sample_id: str, epoch: int) -> str:
-    """The zip member holding a sample in an ``.eval`` log (inspect's layout)."""
-    return f"samples/{sample_id}_epoch_{epoch}.json"
-
-
 def read_zip_sample(zf: zipfile.ZipFile, path: str, sample_id: str, epoch: int) -> EvalSample:
     """One sample from an open ``.eval`` zip, without :data:`EXCLUDE_FIELDS`.
 
     Raises ``IndexError`` (as inspect's reader does) when the log has no such sample.
     """
     try:
-        raw = zf.read(sample_member(sample_id, epoch))
+        raw = zf.read(_sample_filename(sample_id, epoch))
     except KeyError:
         raise IndexError(f"Sample id {sample_id} for epoch {epoch} not found in log {path}") \
             from None
