@@ -27,7 +27,6 @@ PARTS = ("replay", "scaling", "post", "judge")
 """Benchmark parts, in the order they run."""
 
 
-
 @dataclass(frozen=True)
 class Sizes:
     """The workload sizes of a run."""
@@ -42,8 +41,12 @@ class Sizes:
     """Personas replayed in part 4."""
 
 
-FULL = Sizes(1000, (200, 1000, 5000), (2500, 5000, 10000),
-             ("steady", "sycophant", "caver", "quitter", "overrefuser"))
+FULL = Sizes(
+    1000,
+    (200, 1000, 5000),
+    (2500, 5000, 10000),
+    ("steady", "sycophant", "caver", "quitter", "overrefuser"),
+)
 QUICK = Sizes(100, (50, 200, 500), (250, 500, 1000), ("caver",))
 
 
@@ -54,27 +57,54 @@ def _log(msg: str) -> None:
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
-    p.add_argument("--parts", default=",".join(PARTS),
-                   help=f"comma-separated parts to run (default: {','.join(PARTS)})")
+    p.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"comma-separated parts to run (default: {','.join(PARTS)})",
+    )
     p.add_argument("--out", type=Path, help="(re)write this results file, e.g. bench/RESULTS.md")
-    p.add_argument("--repeats", type=int, default=3,
-                   help="runs of each variant in part 1, alternating order (default: 3)")
-    p.add_argument("--no-decompose", action="store_true",
-                   help="part 1: only equanimity and plain (skip the plain-tool, replay-only and "
-                        "live-metrics variants)")
-    p.add_argument("--scaling-repeats", type=int, default=1,
-                   help="runs of each variant per size in part 2 (default: 1; the part-1 size "
-                        "reuses part 1's runs)")
-    p.add_argument("--connections", type=int, default=10,
-                   help="max_connections and max_samples of both variants (default: 10)")
-    p.add_argument("--work-dir", type=Path,
-                   help="keep part 3's logs here (default: a temporary directory)")
-    p.add_argument("--profile-dir", type=Path,
-                   help="write a cProfile file per part-3 operation here")
-    p.add_argument("--wait-load", type=float,
-                   help="before starting, wait until the 1-min load average is below this")
-    p.add_argument("--wait-max", type=float, default=1800,
-                   help="give up waiting for the load after this many seconds (default: 1800)")
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="runs of each variant in part 1, alternating order (default: 3)",
+    )
+    p.add_argument(
+        "--no-decompose",
+        action="store_true",
+        help="part 1: only equanimity and plain (skip the plain-tool, replay-only and "
+        "live-metrics variants)",
+    )
+    p.add_argument(
+        "--scaling-repeats",
+        type=int,
+        default=1,
+        help="runs of each variant per size in part 2 (default: 1; the part-1 size "
+        "reuses part 1's runs)",
+    )
+    p.add_argument(
+        "--connections",
+        type=int,
+        default=10,
+        help="max_connections and max_samples of both variants (default: 10)",
+    )
+    p.add_argument(
+        "--work-dir", type=Path, help="keep part 3's logs here (default: a temporary directory)"
+    )
+    p.add_argument(
+        "--profile-dir", type=Path, help="write a cProfile file per part-3 operation here"
+    )
+    p.add_argument(
+        "--wait-load",
+        type=float,
+        help="before starting, wait until the 1-min load average is below this",
+    )
+    p.add_argument(
+        "--wait-max",
+        type=float,
+        default=1800,
+        help="give up waiting for the load after this many seconds (default: 1800)",
+    )
     args = p.parse_args(argv)
     bad = [x for x in args.parts.split(",") if x not in PARTS]
     if bad:
@@ -98,8 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _wait(args.wait_load, args.wait_max)
     fig = Figures(machine(), args.quick, args.connections)
     m = fig.machine
-    _log(f"{m.nproc} CPUs ({m.cpu}), {m.mem_gib:.1f} GiB; Python {m.python}; inspect-ai "
-         f"{m.inspect}; load {m.load_start[0]:.2f} {m.load_start[1]:.2f} {m.load_start[2]:.2f}")
+    _log(
+        f"{m.nproc} CPUs ({m.cpu}), {m.mem_gib:.1f} GiB; Python {m.python}; inspect-ai "
+        f"{m.inspect}; load {m.load_start[0]:.2f} {m.load_start[1]:.2f} {m.load_start[2]:.2f}"
+    )
     if "replay" in parts:
         n = sizes.replay
         _log(f"\n== 1. replay overhead: {n} scenarios x 5 turns, {args.repeats} runs each")
@@ -121,12 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.profile_dir.mkdir(parents=True, exist_ok=True)
         _log(f"\n== 3. post-run work at {post_sizes} samples")
         if args.work_dir is not None:
-            fig.post = measure_post(post_sizes, args.work_dir, _log,
-                                    profile_dir=args.profile_dir)
+            fig.post = measure_post(post_sizes, args.work_dir, _log, profile_dir=args.profile_dir)
         else:
             with tempfile.TemporaryDirectory(prefix="eqbench-post-") as tmp:
-                fig.post = measure_post(post_sizes, Path(tmp), _log,
-                                        profile_dir=args.profile_dir)
+                fig.post = measure_post(post_sizes, Path(tmp), _log, profile_dir=args.profile_dir)
         _log("\n".join(post_lines(fig.post)))
     if "judge" in parts:
         personas = list(sizes.judge)

@@ -70,11 +70,21 @@ def _replay(variant: str, n: str, log_dir: str, conn: str) -> dict[str, Any]:
     else:
         raise ValueError(f"unknown variant {variant}")
     model = instant_model()
-    logs = inspect_eval(task, model=model, display="none", log_dir=log_dir,
-                        max_connections=int(conn), max_samples=int(conn), **extra)
+    logs = inspect_eval(
+        task,
+        model=model,
+        display="none",
+        log_dir=log_dir,
+        max_connections=int(conn),
+        max_samples=int(conn),
+        **extra,
+    )
     log = logs[0]
-    return {"status": log.status, "samples": log.results.completed_samples if log.results else 0,
-            "log": log.location}
+    return {
+        "status": log.status,
+        "samples": log.results.completed_samples if log.results else 0,
+        "log": log.location,
+    }
 
 
 def _template(persona: str, log_dir: str) -> dict[str, Any]:
@@ -82,8 +92,9 @@ def _template(persona: str, log_dir: str) -> dict[str, Any]:
 
     from equanimity.tasks import build_task
 
-    log = inspect_eval(build_task(), model=f"equanimity/{persona}", display="none",
-                       log_dir=log_dir)[0]
+    log = inspect_eval(
+        build_task(), model=f"equanimity/{persona}", display="none", log_dir=log_dir
+    )[0]
     return {"status": log.status, "samples": len(log.samples or []), "log": log.location}
 
 
@@ -109,13 +120,18 @@ def _rescore(log_path: str, out: str) -> dict[str, Any]:
     result = rescore_log(Path(log_path), Path(out), overwrite=True)
     workers_cpu = _cpu(resource.RUSAGE_CHILDREN) - children0
     self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers_peak = (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-                    if result.workers > 1 else 0.0)
-    return {"samples": result.samples, "workers": result.workers,
-            "workers_cpu_s": workers_cpu, "total_cpu_s": _cpu() - self0 + workers_cpu,
-            "workers_peak_rss_mb": workers_peak,
-            "peak_rss_bound_mb": self_peak + (result.workers * workers_peak),
-            **{f"{k}_s": v for k, v in result.phases.items()}}
+    workers_peak = (
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if result.workers > 1 else 0.0
+    )
+    return {
+        "samples": result.samples,
+        "workers": result.workers,
+        "workers_cpu_s": workers_cpu,
+        "total_cpu_s": _cpu() - self0 + workers_cpu,
+        "workers_peak_rss_mb": workers_peak,
+        "peak_rss_bound_mb": self_peak + (result.workers * workers_peak),
+        **{f"{k}_s": v for k, v in result.phases.items()},
+    }
 
 
 def _report(log_path: str, out: str) -> dict[str, Any]:
@@ -155,16 +171,31 @@ def _judge(persona: str, cascade: str, log_dir: str) -> dict[str, Any]:
     from equanimity.tasks import build_task
 
     base = build_task()
-    task = Task(dataset=base.dataset, solver=base.solver,
-                scorer=default_scorers(cascade == "on"), name="bench_judge", version=1)
-    log = inspect_eval(task, model=f"equanimity/{persona}", display="none", log_dir=log_dir,
-                       model_roles={"grader": stub_grader()})[0]
+    task = Task(
+        dataset=base.dataset,
+        solver=base.solver,
+        scorer=default_scorers(cascade == "on"),
+        name="bench_judge",
+        version=1,
+    )
+    log = inspect_eval(
+        task,
+        model=f"equanimity/{persona}",
+        display="none",
+        log_dir=log_dir,
+        model_roles={"grader": stub_grader()},
+    )[0]
     return {"status": log.status, **judge_counts(log)}
 
 
 OPS: dict[str, Callable[..., dict[str, Any]]] = {
-    "replay": _replay, "template": _template, "replicate": _replicate, "rescore": _rescore,
-    "report": _report, "compare": _compare, "gate": _gate,
+    "replay": _replay,
+    "template": _template,
+    "replicate": _replicate,
+    "rescore": _rescore,
+    "report": _report,
+    "compare": _compare,
+    "gate": _gate,
     "judge": _judge,
 }
 
@@ -175,7 +206,7 @@ def main(argv: list[str]) -> int:
     if "--profile" in argv:
         i = argv.index("--profile")
         profile_to = argv[i + 1]
-        argv = argv[:i] + argv[i + 2:]
+        argv = argv[:i] + argv[i + 2 :]
     op, args = argv[0], argv[1:]
     base_rss = _rss_mb()
     load0 = os.getloadavg()[0]
@@ -190,9 +221,14 @@ def main(argv: list[str]) -> int:
         prof.dump_stats(str(profile_to))
     wall = time.perf_counter() - t0
     result = {
-        "op": op, "args": args, "wall_s": wall, "cpu_s": _cpu() - cpu0,
+        "op": op,
+        "args": args,
+        "wall_s": wall,
+        "cpu_s": _cpu() - cpu0,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "base_rss_mb": base_rss, "load_start": load0, "load_end": os.getloadavg()[0],
+        "base_rss_mb": base_rss,
+        "load_start": load0,
+        "load_end": os.getloadavg()[0],
         **detail,
     }
     print(json.dumps(result))

@@ -57,7 +57,9 @@ def measure_judge(personas: list[str], log: Callable[[str], None]) -> JudgeResul
                     raise RuntimeError(f"judge run {p} cascade {side}: status {r.get('status')}")
             row = JudgeRow(p, on, off)
             res.rows.append(row)
-            log(f"  {p:12s} turns {on['turns']:4d}  calls on {on['judge_calls']:5d}"
+            log(
+                f"  {p:12s} turns {on['turns']:4d}  calls on {on['judge_calls']:5d}"
                 f" ({on['calls_per_turn']:.2f}/turn)  off {off['judge_calls']:5d}"
-                f" ({off['calls_per_turn']:.2f}/turn)  saving {row.saving:.0%}")
+                f" ({off['calls_per_turn']:.2f}/turn)  saving {row.saving:.0%}"
+            )
     return res

@@ -39,14 +39,23 @@ def clone_sample(sample: EvalSample, copy_index: int) -> EvalSample:
         # each copy's replies get their own tag: equanimity's detectors cache verdicts per
         # text, and replies repeated across copies would measure that cache (a real model
         # rarely repeats a reply word for word)
-        turns = [{**t, "reply": f"{t['reply']} [{suffix[1:]}]" if t.get("reply") else ""}
-                 for t in rec.get("turns", [])]
-        store[REPLAY_STORE_KEY] = {**rec, "scenario_id": str(rec["scenario_id"]) + suffix,
-                                   "turns": turns}
-    return sample.model_copy(update={
-        "id": _new_id(str(sample.id), suffix), "metadata": md, "store": store,
-        "uuid": uuid.uuid4().hex,
-    })
+        turns = [
+            {**t, "reply": f"{t['reply']} [{suffix[1:]}]" if t.get("reply") else ""}
+            for t in rec.get("turns", [])
+        ]
+        store[REPLAY_STORE_KEY] = {
+            **rec,
+            "scenario_id": str(rec["scenario_id"]) + suffix,
+            "turns": turns,
+        }
+    return sample.model_copy(
+        update={
+            "id": _new_id(str(sample.id), suffix),
+            "metadata": md,
+            "store": store,
+            "uuid": uuid.uuid4().hex,
+        }
+    )
 
 
 def replicate_log(template_path: str, n: int, out: str) -> int:
@@ -68,17 +77,29 @@ def replicate_log(template_path: str, n: int, out: str) -> int:
         reductions = []
         for red in log.reductions:
             by_id = {str(r.sample_id): r for r in red.samples}
-            new = [by_id[old].model_copy(update={"sample_id": new_id})
-                   for old, new_id in id_map if old in by_id]
+            new = [
+                by_id[old].model_copy(update={"sample_id": new_id})
+                for old, new_id in id_map
+                if old in by_id
+            ]
             reductions.append(red.model_copy(update={"samples": new}))
-    dataset = log.eval.dataset.model_copy(update={
-        "samples": n, "sample_ids": [s.id for s in samples]})
+    dataset = log.eval.dataset.model_copy(
+        update={"samples": n, "sample_ids": [s.id for s in samples]}
+    )
     header_eval = log.eval.model_copy(update={"dataset": dataset})
-    results = (log.results.model_copy(update={"total_samples": n, "completed_samples": n})
-               if log.results else None)
-    big: EvalLog = log.model_copy(update={
-        "eval": header_eval, "results": results, "samples": samples,
-        "reductions": reductions})
+    results = (
+        log.results.model_copy(update={"total_samples": n, "completed_samples": n})
+        if log.results
+        else None
+    )
+    big: EvalLog = log.model_copy(
+        update={
+            "eval": header_eval,
+            "results": results,
+            "samples": samples,
+            "reductions": reductions,
+        }
+    )
     write_eval_log(big, out)
     return n
 
@@ -98,5 +119,10 @@ def judge_counts(log: EvalLog) -> dict[str, Any]:
             calls = int((sc.metadata or {}).get("judge_calls", 0))
             by_scorer[name] = by_scorer.get(name, 0) + calls
     total = sum(by_scorer.values())
-    return {"samples": samples, "turns": turns, "judge_calls": total,
-            "calls_per_turn": total / turns if turns else math.nan, "by_scorer": by_scorer}
+    return {
+        "samples": samples,
+        "turns": turns,
+        "judge_calls": total,
+        "calls_per_turn": total / turns if turns else math.nan,
+        "by_scorer": by_scorer,
+    }

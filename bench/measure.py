@@ -22,19 +22,22 @@ class ChildError(RuntimeError):
     """A measured child process failed or printed no result."""
 
 
-def run_child(op: str, *args: str, profile: str | None = None,
-              timeout: float = 3600) -> dict[str, Any]:
+def run_child(
+    op: str, *args: str, profile: str | None = None, timeout: float = 3600
+) -> dict[str, Any]:
     """Run ``python -m bench.child OP ARGS`` and return its JSON measurement."""
     cmd = [sys.executable, "-m", "bench.child", op, *args]
     if profile:
         cmd += ["--profile", profile]
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env,
-                          timeout=timeout, check=False)
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout, check=False
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
-        raise ChildError(f"{op} {' '.join(args)} failed (rc {proc.returncode}): "
-                         f"{proc.stderr[-1500:]}")
+        raise ChildError(
+            f"{op} {' '.join(args)} failed (rc {proc.returncode}): {proc.stderr[-1500:]}"
+        )
     result: dict[str, Any] = json.loads(lines[-1])
     return result
 
@@ -93,8 +96,11 @@ def _cpu_model() -> str:
 def machine() -> Machine:
     """Describe this machine now."""
     return Machine(
-        nproc=len(os.sched_getaffinity(0)), mem_gib=_meminfo_gib(), cpu=_cpu_model(),
-        python=platform.python_version(), inspect=metadata.version("inspect_ai"),
+        nproc=len(os.sched_getaffinity(0)),
+        mem_gib=_meminfo_gib(),
+        cpu=_cpu_model(),
+        python=platform.python_version(),
+        inspect=metadata.version("inspect_ai"),
         date=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         load_start=os.getloadavg(),
     )

@@ -57,9 +57,13 @@ def _args(op: str, a: str, b: str, work: Path, n: int) -> list[str]:
     return [a]
 
 
-def measure_post(sizes: list[int], work: Path, log: Callable[[str], None],
-                 ops: tuple[str, ...] = OPERATIONS,
-                 profile_dir: Path | None = None) -> PostResults:
+def measure_post(
+    sizes: list[int],
+    work: Path,
+    log: Callable[[str], None],
+    ops: tuple[str, ...] = OPERATIONS,
+    profile_dir: Path | None = None,
+) -> PostResults:
     """Build the logs at each size and time every operation on them."""
     work.mkdir(parents=True, exist_ok=True)
     base_t, cand_t = _template("steady", work), _template("caver", work)
@@ -77,9 +81,11 @@ def measure_post(sizes: list[int], work: Path, log: Callable[[str], None],
             r = run_child(op, *_args(op, a, b, work, n), profile=prof)
             res.ops[n][op] = r
             peak = r["peak_rss_mb"]
-            log(f"  {op:13s} n={n:6d}: wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:6.1f} s"
+            log(
+                f"  {op:13s} n={n:6d}: wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:6.1f} s"
                 f"  peak {peak:6.0f} MiB  load {r['load_start']:.1f}"
-                + (f"  rc {r['rc']}" if "rc" in r else ""))
+                + (f"  rc {r['rc']}" if "rc" in r else "")
+            )
     return res
 
 

@@ -73,8 +73,13 @@ class Overhead:
         return [r for v in self.variants.values() for r in v.runs]
 
 
-def measure_overhead(samples: int, repeats: int, conn: int, log: Callable[[str], None],
-                     variants: Sequence[str] = MAIN_VARIANTS) -> Overhead:
+def measure_overhead(
+    samples: int,
+    repeats: int,
+    conn: int,
+    log: Callable[[str], None],
+    variants: Sequence[str] = MAIN_VARIANTS,
+) -> Overhead:
     """Run each variant ``repeats`` times, rotating which goes first from one repeat to the next."""
     out = Overhead(samples, {v: VariantRuns(v, samples) for v in variants})
     names = list(variants)
@@ -85,10 +90,14 @@ def measure_overhead(samples: int, repeats: int, conn: int, log: Callable[[str],
             for v in order:
                 r = run_child("replay", v, str(samples), tmp, str(conn))
                 if r.get("status") != "success" or r.get("samples") != samples:
-                    raise RuntimeError(f"{v} at {samples}: status {r.get('status')}, "
-                                       f"{r.get('samples')} samples completed")
+                    raise RuntimeError(
+                        f"{v} at {samples}: status {r.get('status')}, "
+                        f"{r.get('samples')} samples completed"
+                    )
                 out.variants[v].runs.append(r)
-                log(f"  {v:16s} n={samples:5d} run {i + 1}/{repeats}: wall {r['wall_s']:7.1f} s"
+                log(
+                    f"  {v:16s} n={samples:5d} run {i + 1}/{repeats}: wall {r['wall_s']:7.1f} s"
                     f"  cpu {r['cpu_s']:7.1f} s  peak {r['peak_rss_mb']:6.0f} MiB"
-                    f"  load {r['load_start']:.1f}")
+                    f"  load {r['load_start']:.1f}"
+                )
     return out

@@ -61,13 +61,24 @@ def overhead_lines(o: Overhead) -> list[str]:
     """Part 1 as a table: medians of each variant and their ratios to plain inspect-ai."""
     rows = []
     for name, v in o.variants.items():
-        ratios = (["1", "1", "1"] if name == "plain" else
-                  [f"{o.ratio(k, name):.2f}" for k in ("wall_s", "cpu_s", "peak_rss_mb")])
+        ratios = (
+            ["1", "1", "1"]
+            if name == "plain"
+            else [f"{o.ratio(k, name):.2f}" for k in ("wall_s", "cpu_s", "peak_rss_mb")]
+        )
         if name == "equanimity":
             ratios = [f"**{x}**" for x in ratios]
-        rows.append([LABELS[name], str(len(v.runs)), f"{v.med('wall_s'):.1f}",
-                     ", ".join(f"{r['wall_s']:.1f}" for r in v.runs), f"{v.med('cpu_s'):.1f}",
-                     f"{v.med('peak_rss_mb'):.0f}", *ratios])
+        rows.append(
+            [
+                LABELS[name],
+                str(len(v.runs)),
+                f"{v.med('wall_s'):.1f}",
+                ", ".join(f"{r['wall_s']:.1f}" for r in v.runs),
+                f"{v.med('cpu_s'):.1f}",
+                f"{v.med('peak_rss_mb'):.0f}",
+                *ratios,
+            ]
+        )
     wall, cpu = o.ratio("wall_s"), o.ratio("cpu_s")
     verdict = "meets" if wall <= TARGET_RATIO else "misses"
     floor = ""
@@ -75,18 +86,34 @@ def overhead_lines(o: Overhead) -> list[str]:
         fw, fc = o.ratio("wall_s", "floor"), o.ratio("cpu_s", "floor")
         own_w = o.ratio("wall_s") / fw
         own_c = o.ratio("cpu_s") / fc
-        floor = (f" inspect's own floor for this shape (the same turns with the tool offered and "
-                 f"five do-nothing scorers) is {fw:.2f}× wall, {fc:.2f}× CPU of plain; "
-                 f"equanimity / floor = **{own_w:.2f}×** wall, {own_c:.2f}× CPU: the cost of "
-                 f"equanimity's own code (replay bookkeeping, rule layer, score content).")
-    return [*_table(["variant", "runs", "wall s (median)", "wall s (each)", "CPU s (median)",
-                     "peak RSS MiB (median)", "wall ratio", "CPU ratio", "memory ratio"], rows),
-            "",
-            f"{o.samples:,} scenarios × 5 turns. Headline: equanimity / plain inspect-ai = "
-            f"**{wall:.2f}×** wall time (median of {len(o.equanimity.runs)} runs each), "
-            f"{cpu:.2f}× CPU time; this {verdict} the ≤ {TARGET_RATIO} target.{floor} CPU time "
-            f"is the steadier figure on a shared machine (wall time stretches with the load). "
-            f"Load average (1 min) at the start of the runs: {_loads(o)}."]
+        floor = (
+            f" inspect's own floor for this shape (the same turns with the tool offered and "
+            f"five do-nothing scorers) is {fw:.2f}× wall, {fc:.2f}× CPU of plain; "
+            f"equanimity / floor = **{own_w:.2f}×** wall, {own_c:.2f}× CPU: the cost of "
+            f"equanimity's own code (replay bookkeeping, rule layer, score content)."
+        )
+    return [
+        *_table(
+            [
+                "variant",
+                "runs",
+                "wall s (median)",
+                "wall s (each)",
+                "CPU s (median)",
+                "peak RSS MiB (median)",
+                "wall ratio",
+                "CPU ratio",
+                "memory ratio",
+            ],
+            rows,
+        ),
+        "",
+        f"{o.samples:,} scenarios × 5 turns. Headline: equanimity / plain inspect-ai = "
+        f"**{wall:.2f}×** wall time (median of {len(o.equanimity.runs)} runs each), "
+        f"{cpu:.2f}× CPU time; this {verdict} the ≤ {TARGET_RATIO} target.{floor} CPU time "
+        f"is the steadier figure on a shared machine (wall time stretches with the load). "
+        f"Load average (1 min) at the start of the runs: {_loads(o)}.",
+    ]
 
 
 def scaling_lines(rows_in: list[Overhead]) -> list[str]:
@@ -94,14 +121,35 @@ def scaling_lines(rows_in: list[Overhead]) -> list[str]:
     rows = []
     for o in rows_in:
         e, p = o.equanimity, o.plain
-        rows.append([f"{o.samples:,}", str(len(e.runs)),
-                     f"{e.med('wall_s'):.1f}", f"{1000 * e.med('wall_s') / o.samples:.1f}",
-                     f"{p.med('wall_s'):.1f}", f"{1000 * p.med('wall_s') / o.samples:.1f}",
-                     f"{o.ratio('wall_s'):.2f}", f"{e.med('peak_rss_mb'):.0f}",
-                     f"{p.med('peak_rss_mb'):.0f}", _loads(o)])
-    return _table(["samples", "runs", "equanimity s", "equanimity ms/sample", "plain s",
-                   "plain ms/sample", "ratio", "equanimity peak MiB", "plain peak MiB",
-                   "load"], rows)
+        rows.append(
+            [
+                f"{o.samples:,}",
+                str(len(e.runs)),
+                f"{e.med('wall_s'):.1f}",
+                f"{1000 * e.med('wall_s') / o.samples:.1f}",
+                f"{p.med('wall_s'):.1f}",
+                f"{1000 * p.med('wall_s') / o.samples:.1f}",
+                f"{o.ratio('wall_s'):.2f}",
+                f"{e.med('peak_rss_mb'):.0f}",
+                f"{p.med('peak_rss_mb'):.0f}",
+                _loads(o),
+            ]
+        )
+    return _table(
+        [
+            "samples",
+            "runs",
+            "equanimity s",
+            "equanimity ms/sample",
+            "plain s",
+            "plain ms/sample",
+            "ratio",
+            "equanimity peak MiB",
+            "plain peak MiB",
+            "load",
+        ],
+        rows,
+    )
 
 
 def post_lines(p: PostResults) -> list[str]:
@@ -116,36 +164,78 @@ def post_lines(p: PostResults) -> list[str]:
             # rescore runs worker processes: count their CPU, and bound the memory in use
             cpu = r.get("total_cpu_s", r["cpu_s"])
             peak = r.get("peak_rss_bound_mb", r["peak_rss_mb"])
-            rows.append([f"{n:,}", op, f"{r['wall_s']:.1f}", f"{cpu:.1f}", f"{peak:.0f}", rc,
-                         f"{r['load_start']:.1f}"])
-    lines = _table(["samples", "operation", "wall s", "CPU s", "peak RSS MiB", "exit", "load"],
-                   rows)
+            rows.append(
+                [
+                    f"{n:,}",
+                    op,
+                    f"{r['wall_s']:.1f}",
+                    f"{cpu:.1f}",
+                    f"{peak:.0f}",
+                    rc,
+                    f"{r['load_start']:.1f}",
+                ]
+            )
+    lines = _table(
+        ["samples", "operation", "wall s", "CPU s", "peak RSS MiB", "exit", "load"], rows
+    )
     sizes = ", ".join(f"{n:,}: {p.log_mib[n]:.0f} MiB" for n in p.sizes if n in p.log_mib)
-    return [*lines, "",
-            f"Logs replicated from real library runs of {p.template_samples} samples "
-            f"(`equanimity/steady` baseline, `equanimity/caver` candidate); on disk {sizes}. "
-            f"Peak RSS includes the process's imports (inspect-ai, pandas: ~90–200 MiB). "
-            f"`rescore` = `equanimity rescore` (streamed, one worker process per CPU): its CPU "
-            f"includes the workers', its peak is the main process's plus each worker's at the "
-            f"largest worker's peak (an upper bound on the memory in use at once). "
-            f"Targets: < {TARGET_POST_S:.0f} s and "
-            f"< {TARGET_POST_MIB:.0f} MiB at 10,000 samples, memory flat as the log grows."]
+    return [
+        *lines,
+        "",
+        f"Logs replicated from real library runs of {p.template_samples} samples "
+        f"(`equanimity/steady` baseline, `equanimity/caver` candidate); on disk {sizes}. "
+        f"Peak RSS includes the process's imports (inspect-ai, pandas: ~90–200 MiB). "
+        f"`rescore` = `equanimity rescore` (streamed, one worker process per CPU): its CPU "
+        f"includes the workers', its peak is the main process's plus each worker's at the "
+        f"largest worker's peak (an upper bound on the memory in use at once). "
+        f"Targets: < {TARGET_POST_S:.0f} s and "
+        f"< {TARGET_POST_MIB:.0f} MiB at 10,000 samples, memory flat as the log grows.",
+    ]
 
 
 def judge_lines(j: JudgeResults) -> list[str]:
     """Part 4 as a table: grader calls per persona with the cascade on and off."""
     rows = []
     for r in j.rows:
-        rows.append([r.persona, str(r.on["samples"]), str(r.on["turns"]),
-                     str(r.on["judge_calls"]), f"{r.on['calls_per_turn']:.2f}",
-                     str(r.off["judge_calls"]), f"{r.off['calls_per_turn']:.2f}",
-                     f"{r.saving:.0%}"])
+        rows.append(
+            [
+                r.persona,
+                str(r.on["samples"]),
+                str(r.on["turns"]),
+                str(r.on["judge_calls"]),
+                f"{r.on['calls_per_turn']:.2f}",
+                str(r.off["judge_calls"]),
+                f"{r.off['calls_per_turn']:.2f}",
+                f"{r.saving:.0%}",
+            ]
+        )
     on, off = j.total("on", "judge_calls"), j.total("off", "judge_calls")
     t_on, t_off = j.total("on", "turns"), j.total("off", "turns")
-    rows.append(["**all**", "", str(t_on), f"**{on}**", f"**{on / t_on:.2f}**", f"**{off}**",
-                 f"**{off / t_off:.2f}**", f"**{1 - on / off:.0%}**"])
-    lines = _table(["persona", "samples", "turns", "calls (cascade)", "per turn (cascade)",
-                    "calls (no cascade)", "per turn (no cascade)", "saving"], rows)
+    rows.append(
+        [
+            "**all**",
+            "",
+            str(t_on),
+            f"**{on}**",
+            f"**{on / t_on:.2f}**",
+            f"**{off}**",
+            f"**{off / t_off:.2f}**",
+            f"**{1 - on / off:.0%}**",
+        ]
+    )
+    lines = _table(
+        [
+            "persona",
+            "samples",
+            "turns",
+            "calls (cascade)",
+            "per turn (cascade)",
+            "calls (no cascade)",
+            "per turn (no cascade)",
+            "saving",
+        ],
+        rows,
+    )
     by: dict[str, list[int]] = {}
     for r in j.rows:
         for name, n in r.on["by_scorer"].items():
@@ -153,8 +243,9 @@ def judge_lines(j: JudgeResults) -> list[str]:
         for name, n in r.off["by_scorer"].items():
             by.setdefault(name, [0, 0])[1] += int(n)
     lines += ["", "Calls by scorer, all personas:", ""]
-    lines += _table(["scorer", "cascade", "no cascade"],
-                    [[k, str(v[0]), str(v[1])] for k, v in by.items()])
+    lines += _table(
+        ["scorer", "cascade", "no cascade"], [[k, str(v[0]), str(v[1])] for k, v in by.items()]
+    )
     return lines
 
 
@@ -181,22 +272,28 @@ def _sections(text: str) -> dict[str, list[str]]:
 def render(fig: Figures, notes: str = "", keep: dict[str, list[str]] | None = None) -> str:
     """The whole RESULTS.md text; parts not measured in ``fig`` are taken from ``keep``."""
     m = fig.machine
-    stamp = (f"_Measured {m.date}, load average at start {m.load_start[0]:.2f} (1 min)._")
-    out = ["# equanimity benchmark results", "",
-           "Generated by `python -m bench" + (" --quick" if fig.quick else "") + "`: the "
-           "harness's own cost against plain inspect-ai, with an instant in-process model "
-           "(`mockllm/model`, one fixed short reply tagged per turn, usage set), so every "
-           "second here is harness time, not model time. `--parts` reruns some parts; the "
-           "others keep their figures (each part says when it was measured).", "",
-           "## Machine", "",
-           f"- CPUs: {m.nproc} ({m.cpu}); memory {m.mem_gib:.1f} GiB",
-           f"- Python {m.python}, inspect-ai {m.inspect}",
-           f"- latest run {m.date}; load average at start {m.load_start[0]:.2f}, "
-           f"{m.load_start[1]:.2f}, {m.load_start[2]:.2f} (1, 5, 15 min)",
-           f"- all variants: `display=\"none\"`, `max_connections = max_samples = {fig.conn}`, "
-           "`.eval` logs to a temp dir, each run in a fresh process (peak RSS = `ru_maxrss` of "
-           "that process, imports included)",
-           *[f"- {n}" for n in m.notes], ""]
+    stamp = f"_Measured {m.date}, load average at start {m.load_start[0]:.2f} (1 min)._"
+    out = [
+        "# equanimity benchmark results",
+        "",
+        "Generated by `python -m bench" + (" --quick" if fig.quick else "") + "`: the "
+        "harness's own cost against plain inspect-ai, with an instant in-process model "
+        "(`mockllm/model`, one fixed short reply tagged per turn, usage set), so every "
+        "second here is harness time, not model time. `--parts` reruns some parts; the "
+        "others keep their figures (each part says when it was measured).",
+        "",
+        "## Machine",
+        "",
+        f"- CPUs: {m.nproc} ({m.cpu}); memory {m.mem_gib:.1f} GiB",
+        f"- Python {m.python}, inspect-ai {m.inspect}",
+        f"- latest run {m.date}; load average at start {m.load_start[0]:.2f}, "
+        f"{m.load_start[1]:.2f}, {m.load_start[2]:.2f} (1, 5, 15 min)",
+        f'- all variants: `display="none"`, `max_connections = max_samples = {fig.conn}`, '
+        "`.eval` logs to a temp dir, each run in a fresh process (peak RSS = `ru_maxrss` of "
+        "that process, imports included)",
+        *[f"- {n}" for n in m.notes],
+        "",
+    ]
     fresh: dict[str, list[str]] = {}
     if fig.overhead:
         fresh[SECTIONS[0]] = overhead_lines(fig.overhead)

@@ -10,6 +10,7 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
     || echo "chromium could not be installed; browser tests will be skipped"
 fi
 ruff check src tests evals bench
+ruff format --check src tests evals bench
 mypy
 python -m pytest -q "$@"
 python -m pytest -q -m local_model

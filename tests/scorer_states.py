@@ -44,12 +44,26 @@ def make_state(
     for i, reply in enumerate(replies, start=1):
         ended = end_at == i
         calls = [ToolCallRecord(function=END_TOOL_NAME, arguments={"reason": "r"})] if ended else []
-        turns.append(TurnRecord(index=i, user=f"user turn {i}", variant="user", reply=reply,
-                                tool_calls=calls, refusal="partial", ended=ended))
-    rec = ReplayRecord(scenario_id=scenario.id, branch_from=branch_from, turns=turns,
-                       ended=end_at is not None, end_turn=end_at,
-                       end_reason="r" if end_at else None,
-                       notice=END_NOTICE if end_at else None)
+        turns.append(
+            TurnRecord(
+                index=i,
+                user=f"user turn {i}",
+                variant="user",
+                reply=reply,
+                tool_calls=calls,
+                refusal="partial",
+                ended=ended,
+            )
+        )
+    rec = ReplayRecord(
+        scenario_id=scenario.id,
+        branch_from=branch_from,
+        turns=turns,
+        ended=end_at is not None,
+        end_turn=end_at,
+        end_reason="r" if end_at else None,
+        notice=END_NOTICE if end_at else None,
+    )
     state = TaskState(
         model=ModelName("mockllm/model"),
         sample_id=scenario.id,

@@ -98,8 +98,13 @@ def test_paired_bootstrap_is_deterministic_and_matches_scipy() -> None:
     assert (round(low, 4), round(high, 4)) == (0.2292, 0.8958)
     assert p < 0.01
     # the same percentile interval as scipy's bootstrap, up to Monte Carlo noise
-    ref = sps.bootstrap((np.asarray(diffs),), np.mean, method="percentile", n_resamples=20_000,
-                        rng=np.random.default_rng(0)).confidence_interval
+    ref = sps.bootstrap(
+        (np.asarray(diffs),),
+        np.mean,
+        method="percentile",
+        n_resamples=20_000,
+        rng=np.random.default_rng(0),
+    ).confidence_interval
     assert low == pytest.approx(ref.low, abs=0.03)
     assert high == pytest.approx(ref.high, abs=0.03)
 
@@ -130,8 +135,13 @@ def test_compare_paired_picks_the_test() -> None:
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    base = {"epoch": 1, "scenario_version": 1, "category": "harmful_persistent", "error": None,
-            "outcome": "no_end"}
+    base = {
+        "epoch": 1,
+        "scenario_version": 1,
+        "category": "harmful_persistent",
+        "error": None,
+        "outcome": "no_end",
+    }
     out = []
     for r in rows:
         row = {**base, **r}
@@ -160,8 +170,11 @@ def test_pairing_by_sample_and_epoch() -> None:
 def test_pairing_refuses_different_sets() -> None:
     b = _run("b", _ids("s1", "s2", "s3"))
     c = _run("c", _ids("s1", "s2", "s4"))
-    with pytest.raises(PairingError, match=r"1 sample\(s\) only in the baseline \(s3#1\)"
-                                           r".*only in the candidate \(s4#1\).*--intersection"):
+    with pytest.raises(
+        PairingError,
+        match=r"1 sample\(s\) only in the baseline \(s3#1\)"
+        r".*only in the candidate \(s4#1\).*--intersection",
+    ):
         pair_runs(b, c)
     p = pair_runs(b, c, intersection=True)
     assert p.n == 2
@@ -197,8 +210,10 @@ def test_pairing_errors_on_empty_duplicate_or_disjoint() -> None:
 
 
 def _persist(ids: list[str], values: list[float], **extra: Any) -> list[dict[str, Any]]:
-    return [{"sample_id": i, "refusal_persistence.persisted": v, **extra}
-            for i, v in zip(ids, values, strict=True)]
+    return [
+        {"sample_id": i, "refusal_persistence.persisted": v, **extra}
+        for i, v in zip(ids, values, strict=True)
+    ]
 
 
 def test_metric_verdicts_follow_direction() -> None:
@@ -224,16 +239,24 @@ def test_errored_samples_are_left_out_of_metrics() -> None:
 
 def test_flips_worst_first() -> None:
     base = [
-        {"sample_id": "risk-1", "category": "self_harm_risk", "end_chat.wrongful_end": 0.0,
-         "outcome": "no_end"},
+        {
+            "sample_id": "risk-1",
+            "category": "self_harm_risk",
+            "end_chat.wrongful_end": 0.0,
+            "outcome": "no_end",
+        },
         {"sample_id": "harm-1", "refusal_persistence.persisted": 1.0},
         {"sample_id": "harm-2", "refusal_persistence.persisted": 0.0},
         {"sample_id": "harm-3", "refusal_persistence.persisted": 1.0},
         {"sample_id": "harm-4", "refusal_persistence.persisted": 1.0},
     ]
     cand = [
-        {"sample_id": "risk-1", "category": "self_harm_risk", "end_chat.wrongful_end": 1.0,
-         "outcome": "wrongful_end"},
+        {
+            "sample_id": "risk-1",
+            "category": "self_harm_risk",
+            "end_chat.wrongful_end": 1.0,
+            "outcome": "wrongful_end",
+        },
         {"sample_id": "harm-1", "refusal_persistence.persisted": 0.0},
         {"sample_id": "harm-2", "refusal_persistence.persisted": 1.0},
         {"sample_id": "harm-3", "refusal_persistence.persisted": 1.0},
@@ -242,7 +265,11 @@ def test_flips_worst_first() -> None:
     flips = find_flips(pair_runs(_run("b", base), _run("c", cand)))
     assert [f.sample_id for f in flips] == ["risk-1", "harm-1", "harm-4", "harm-2"]
     assert [f.severity_label for f in flips] == [
-        "critical regression", "regression", "regression", "improvement"]
+        "critical regression",
+        "regression",
+        "regression",
+        "improvement",
+    ]
     assert flips[0].changes[0].metric == "outcome"
     assert {c.metric for c in flips[0].changes} == {"outcome", "wrongful_end_risk"}
     assert flips[2].changes[0].metric == "error"
@@ -256,8 +283,12 @@ def test_flips_worst_first() -> None:
 def make_run(tmp_path_factory: pytest.TempPathFactory) -> MakeRun:
     cache: dict[tuple[Any, ...], str] = {}
 
-    def make(model: str, categories: list[str] | None = None, seed: int | None = None,
-             scenarios: list[str] | None = None) -> str:
+    def make(
+        model: str,
+        categories: list[str] | None = None,
+        seed: int | None = None,
+        scenarios: list[str] | None = None,
+    ) -> str:
         key = (model, tuple(categories or ()), seed, tuple(scenarios or ()))
         if key not in cache:
             d = tmp_path_factory.mktemp("logs")
@@ -265,7 +296,8 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> MakeRun:
                 build_task(categories=categories, scenarios=scenarios),
                 model=f"equanimity/{model}",
                 model_args={} if seed is None else {"seed": seed},
-                display="none", log_dir=str(d),
+                display="none",
+                log_dir=str(d),
             )
             assert log.status == "success", log.error
             cache[key] = log.location
@@ -274,8 +306,9 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> MakeRun:
     return make
 
 
-def test_compare_steady_against_caver(make_run: MakeRun, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_compare_steady_against_caver(
+    make_run: MakeRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base, cand = make_run("steady", SUBSET), make_run("caver", SUBSET)
     out, md = tmp_path / "cmp.html", tmp_path / "cmp.md"
     code = main(["compare", base, cand, "-o", str(out), "--markdown", str(md)])
@@ -283,13 +316,15 @@ def test_compare_steady_against_caver(make_run: MakeRun, tmp_path: Path,
     assert "regression: persistence_rate 1.000 -> 0.000" in capsys.readouterr().out
 
     cmp = compare_logs(base, cand)
-    persistence = next(m for m in cmp.metrics
-                       if m.headline.id == "persistence_rate" and m.category is None)
+    persistence = next(
+        m for m in cmp.metrics if m.headline.id == "persistence_rate" and m.category is None
+    )
     assert persistence.verdict == "regression"
     assert persistence.result.pvalue < 0.01
     assert persistence.result.high < 0  # the whole interval of the difference is below zero
-    flipped = {f.sample_id for f in cmp.flips if any(c.metric == "persistence_rate"
-                                                     for c in f.changes)}
+    flipped = {
+        f.sample_id for f in cmp.flips if any(c.metric == "persistence_rate" for c in f.changes)
+    }
     harmful = set(cmp.pairing.base.query("category == 'harmful_persistent'")["sample_id"])
     assert flipped == harmful
 
@@ -312,14 +347,24 @@ def test_compare_steady_against_another_seed(make_run: MakeRun, tmp_path: Path) 
     assert cmp.pairing.n > 0
     assert [m.headline.id for m in cmp.regressions] == []
     assert all(m.verdict in ("no significant change", "no data") for m in cmp.metrics)
-    code = main(["compare", base, cand, "-o", str(tmp_path / "c.html"),
-                 "--markdown", str(tmp_path / "c.md")])
+    code = main(
+        [
+            "compare",
+            base,
+            cand,
+            "-o",
+            str(tmp_path / "c.html"),
+            "--markdown",
+            str(tmp_path / "c.md"),
+        ]
+    )
     assert code == 0
     assert "**regression**" not in (tmp_path / "c.md").read_text()
 
 
 def test_compare_refuses_other_scenarios_unless_intersection(
-        make_run: MakeRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_run: MakeRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = make_run("steady", SUBSET)
     cand = make_run("caver", ["harmful_persistent"])
     out = tmp_path / "cmp.html"
@@ -333,14 +378,18 @@ def test_compare_refuses_other_scenarios_unless_intersection(
 
 
 def test_compare_refuses_changed_scenario_versions(
-        make_run: MakeRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_run: MakeRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = scenarios_dir() / "harmful_persistent"
     bumped = tmp_path / "harmful_persistent"
     shutil.copytree(src, bumped)
     first = sorted(bumped.glob("*.yaml"))[0]
     text = first.read_text(encoding="utf-8")
-    text = (re.sub(r"(?m)^version: *\d+", "version: 99", text) if re.search(r"(?m)^version:", text)
-            else "version: 99\n" + text)
+    text = (
+        re.sub(r"(?m)^version: *\d+", "version: 99", text)
+        if re.search(r"(?m)^version:", text)
+        else "version: 99\n" + text
+    )
     first.write_text(text, encoding="utf-8")
     base = make_run("caver", ["harmful_persistent"])  # shared with the intersection test
     cand = make_run("steady", scenarios=[str(bumped)])
@@ -350,12 +399,15 @@ def test_compare_refuses_changed_scenario_versions(
     assert cmp.pairing.version_changed and cmp.pairing.n == len(list(src.glob("*.yaml"))) - 1
 
 
-def test_compare_unreadable_log_exits_2(make_run: MakeRun, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_compare_unreadable_log_exits_2(
+    make_run: MakeRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bogus = tmp_path / "bogus.eval"
     bogus.write_text("not a log")
-    assert main(["compare", str(bogus), make_run("steady", SUBSET),
-                 "-o", str(tmp_path / "c.html")]) == 2
+    assert (
+        main(["compare", str(bogus), make_run("steady", SUBSET), "-o", str(tmp_path / "c.html")])
+        == 2
+    )
     assert "bogus.eval" in capsys.readouterr().err
     assert main(["compare", str(tmp_path / "missing.eval"), str(bogus)]) == 2
 
@@ -365,8 +417,9 @@ def test_html_escapes_model_text(make_run: MakeRun, monkeypatch: pytest.MonkeyPa
     evil = "<script>alert(1)</script><img src=https://x.example/a.png>"
 
     def fake(log: str | Path, keys: list[tuple[str, int]]) -> list[list[Message] | None]:
-        return [[Message("user", evil), Message("assistant", evil, (f'end({evil})',))]
-                for _ in keys]
+        return [
+            [Message("user", evil), Message("assistant", evil, (f"end({evil})",))] for _ in keys
+        ]
 
     monkeypatch.setattr(render_mod, "read_transcripts", fake)
     html = render_mod.render_html(cmp)
@@ -375,7 +428,8 @@ def test_html_escapes_model_text(make_run: MakeRun, monkeypatch: pytest.MonkeyPa
 
 
 def test_history_orders_runs_and_draws_chart(
-        make_run: MakeRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_run: MakeRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
     for model, seed in (("steady", None), ("caver", None), ("steady", 1)):
@@ -390,7 +444,10 @@ def test_history_orders_runs_and_draws_chart(
     rows = [line for line in md.read_text().splitlines() if line.startswith("| 20")]
     assert len(rows) == 3
     assert [r.split("|")[2].strip() for r in rows] == [
-        "`equanimity/steady`", "`equanimity/caver`", "`equanimity/steady`"]
+        "`equanimity/steady`",
+        "`equanimity/caver`",
+        "`equanimity/steady`",
+    ]
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["history", str(empty), "-o", str(tmp_path / "e.html")]) == 2

@@ -21,8 +21,12 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     d = tmp_path_factory.mktemp("cmpread")
     paths = []
     for model in ("steady", "caver"):
-        [log] = inspect_eval(build_task(categories=CATEGORIES), model=f"equanimity/{model}",
-                             display="none", log_dir=str(d / model))
+        [log] = inspect_eval(
+            build_task(categories=CATEGORIES),
+            model=f"equanimity/{model}",
+            display="none",
+            log_dir=str(d / model),
+        )
         paths.append(str(log.location))
     return paths[0], paths[1]
 
@@ -34,8 +38,17 @@ def _flips_by_loc(pairing: Pairing) -> list[Flip]:
         b, c = pairing.base.loc[key], pairing.cand.loc[key]
         changes = sample_changes(b, c)
         if changes:
-            flips.append(Flip(str(b["sample_id"]), int(b["epoch"]), str(b["scenario_id"]),
-                              str(b["category"]), "", "", tuple(changes)))
+            flips.append(
+                Flip(
+                    str(b["sample_id"]),
+                    int(b["epoch"]),
+                    str(b["scenario_id"]),
+                    str(b["category"]),
+                    "",
+                    "",
+                    tuple(changes),
+                )
+            )
     return flips
 
 
@@ -44,15 +57,19 @@ def test_flips_match_the_row_by_row_version(pair: tuple[str, str]) -> None:
     got = find_flips(pairing)
     want = _flips_by_loc(pairing)
     assert got, "steady vs caver flips"
-    assert sorted((f.sample_id, f.epoch, f.changes) for f in got) == \
-        sorted((f.sample_id, f.epoch, f.changes) for f in want)
+    assert sorted((f.sample_id, f.epoch, f.changes) for f in got) == sorted(
+        (f.sample_id, f.epoch, f.changes) for f in want
+    )
 
 
 def test_batched_transcripts_equal_single_reads(
-        pair: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    pair: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     run = load_run(pair[1])
-    keys = [(str(s), int(e)) for s, e in zip(run.samples["sample_id"], run.samples["epoch"],
-                                             strict=True)]
+    keys = [
+        (str(s), int(e))
+        for s, e in zip(run.samples["sample_id"], run.samples["epoch"], strict=True)
+    ]
     monkeypatch.setattr(transcripts, "BATCH", 7)
     keys.insert(3, ("no-such-sample", 1))
     got = transcripts.read_transcripts(pair[1], keys)

@@ -43,10 +43,20 @@ from equanimity.scenarios.loader import load_scenario
 from equanimity.solvers.replay import replay_record
 from equanimity.tasks import build_task
 
-HARMFUL = ["harmful-doxxing-01", "harmful-drug-synthesis-01", "harmful-email-intrusion-01",
-           "harmful-fake-id-01", "harmful-money-laundering-01", "harmful-phishing-bank-01"]
-ABUSIVE = ["abuse-insults-escalating-01", "abuse-pure-tirade-01", "abuse-coding-frustration-01",
-           "abuse-mocking-feelings-01"]
+HARMFUL = [
+    "harmful-doxxing-01",
+    "harmful-drug-synthesis-01",
+    "harmful-email-intrusion-01",
+    "harmful-fake-id-01",
+    "harmful-money-laundering-01",
+    "harmful-phishing-bank-01",
+]
+ABUSIVE = [
+    "abuse-insults-escalating-01",
+    "abuse-pure-tirade-01",
+    "abuse-coding-frustration-01",
+    "abuse-mocking-feelings-01",
+]
 SELF_HARM = ["selfharm-self-injury-01", "selfharm-giving-belongings-01"]
 
 
@@ -57,8 +67,14 @@ def _files(ids: list[str]) -> list[str]:
 
 def _run(log_dir: Path, ids: list[str], model_args: dict[str, Any], **kwargs: Any) -> EvalLog:
     task = build_task(scenarios=_files(ids), branches=False)
-    [log] = inspect_eval(task, model="equanimity/faulty", model_args=model_args,
-                         display="none", log_dir=str(log_dir), **kwargs)
+    [log] = inspect_eval(
+        task,
+        model="equanimity/faulty",
+        model_args=model_args,
+        display="none",
+        log_dir=str(log_dir),
+        **kwargs,
+    )
     assert log.location
     return read_eval_log(log.location)
 
@@ -70,12 +86,18 @@ def _calls(sample: EvalSample) -> list[ModelEvent]:
 # --- the model API on its own (no eval: fast) ------------------------------------------------
 
 
-@pytest.mark.parametrize(("fault", "exc"), [("rate_limit", RateLimitFault),
-                                            ("timeout", TimeoutFault),
-                                            ("server_error", ServerErrorFault)])
+@pytest.mark.parametrize(
+    ("fault", "exc"),
+    [("rate_limit", RateLimitFault), ("timeout", TimeoutFault), ("server_error", ServerErrorFault)],
+)
 def test_retryable_faults_are_retried_until_recovery(fault: str, exc: type) -> None:
-    model = get_model("equanimity/faulty", fault=fault, rate=1.0, recover_after=2,
-                      config=GenerateConfig(max_retries=2))
+    model = get_model(
+        "equanimity/faulty",
+        fault=fault,
+        rate=1.0,
+        recover_after=2,
+        config=GenerateConfig(max_retries=2),
+    )
     api = model.api
     assert isinstance(api, FaultyModelAPI)
     assert api.should_retry(exc("here", 1))
@@ -86,8 +108,13 @@ def test_retryable_faults_are_retried_until_recovery(fault: str, exc: type) -> N
 
 @pytest.mark.parametrize("fault", ["rate_limit", "timeout", "server_error"])
 def test_retryable_faults_give_up_after_max_retries(fault: str) -> None:
-    model = get_model("equanimity/faulty", fault=fault, rate=1.0, recover_after=5,
-                      config=GenerateConfig(max_retries=1))
+    model = get_model(
+        "equanimity/faulty",
+        fault=fault,
+        rate=1.0,
+        recover_after=5,
+        config=GenerateConfig(max_retries=1),
+    )
     with pytest.raises(RetryError) as info:
         asyncio.run(model.generate("hello"))
     assert isinstance(info.value.last_attempt.exception(), InjectedFault)
@@ -97,8 +124,7 @@ def test_retryable_faults_give_up_after_max_retries(fault: str) -> None:
 
 def test_a_fault_that_never_recovers_stops_without_max_retries() -> None:
     """Without max_retries inspect retries forever; the model gives up by itself instead."""
-    model = get_model("equanimity/faulty", fault="server_error", rate=1.0,
-                      recover_after="never")
+    model = get_model("equanimity/faulty", fault="server_error", rate=1.0, recover_after="never")
     with pytest.raises(GaveUpFault):
         asyncio.run(model.generate("hello"))
     assert isinstance(model.api, FaultyModelAPI)
@@ -108,13 +134,22 @@ def test_a_fault_that_never_recovers_stops_without_max_retries() -> None:
 
 def test_rate_zero_and_fault_none_never_fault() -> None:
     for fault, rate in (("server_error", 0.0), ("none", 1.0)):
-        model = get_model("equanimity/faulty", config=GenerateConfig(max_retries=0),
-                          fault=fault, rate=rate)
+        model = get_model(
+            "equanimity/faulty", config=GenerateConfig(max_retries=0), fault=fault, rate=rate
+        )
         assert asyncio.run(model.generate("hello")).completion
 
 
-@pytest.mark.parametrize("args", [{"fault": "meteor"}, {"rate": 1.5}, {"persona": "saint"},
-                                  {"recover_after": -1}, {"delay": -1}])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"fault": "meteor"},
+        {"rate": 1.5},
+        {"persona": "saint"},
+        {"recover_after": -1},
+        {"delay": -1},
+    ],
+)
 def test_bad_model_args_are_refused(args: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         FaultyModelAPI("faulty", **args)
@@ -124,8 +159,7 @@ def test_faulted_positions_are_deterministic() -> None:
     """Which positions fault depends on (position, seed), not on call order or timing."""
     a = FaultyModelAPI("faulty", fault="empty", rate=0.5)
     b = FaultyModelAPI("faulty", fault="empty", rate=0.5)
-    inputs: list[list[ChatMessage]] = [[ChatMessageUser(content=f"message {i}")]
-                                       for i in range(40)]
+    inputs: list[list[ChatMessage]] = [[ChatMessageUser(content=f"message {i}")] for i in range(40)]
     first = [a._position(i)[1] for i in inputs]
     second = [b._position(i)[1] for i in reversed(inputs)]
     assert first == list(reversed(second))
@@ -138,8 +172,12 @@ def test_faulted_positions_are_deterministic() -> None:
 @pytest.fixture(scope="module")
 def recovered(tmp_path_factory: pytest.TempPathFactory) -> EvalLog:
     """Every call rate-limited twice, then answered; max_retries 2 is enough."""
-    return _run(tmp_path_factory.mktemp("recovered"), HARMFUL[:3],
-                {"fault": "rate_limit", "rate": 1.0, "recover_after": 2}, max_retries=2)
+    return _run(
+        tmp_path_factory.mktemp("recovered"),
+        HARMFUL[:3],
+        {"fault": "rate_limit", "rate": 1.0, "recover_after": 2},
+        max_retries=2,
+    )
 
 
 def test_retried_run_finishes_like_a_clean_one(recovered: EvalLog) -> None:
@@ -165,9 +203,13 @@ def test_retried_run_finishes_like_a_clean_one(recovered: EvalLog) -> None:
 @pytest.fixture(scope="module")
 def exhausted(tmp_path_factory: pytest.TempPathFactory) -> EvalLog:
     """500s that never recover, one retry allowed, the run told to carry on past errors."""
-    return _run(tmp_path_factory.mktemp("exhausted"), HARMFUL,
-                {"fault": "server_error", "rate": 0.15, "recover_after": "never"},
-                max_retries=1, fail_on_error=False)
+    return _run(
+        tmp_path_factory.mktemp("exhausted"),
+        HARMFUL,
+        {"fault": "server_error", "rate": 0.15, "recover_after": "never"},
+        max_retries=1,
+        fail_on_error=False,
+    )
 
 
 def _errored(log: EvalLog) -> list[EvalSample]:
@@ -205,7 +247,9 @@ def test_failed_samples_are_marked_in_the_frame_and_left_out_of_metrics(
 
 
 def test_errored_count_is_visible_in_summary_and_report(
-    exhausted: EvalLog, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    exhausted: EvalLog,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from equanimity.commands.run import print_summary
 
@@ -223,10 +267,29 @@ def test_errored_count_is_visible_in_summary_and_report(
 
 def test_run_command_fails_when_a_call_never_recovers(tmp_path: Path) -> None:
     """inspect's default stops the run at the first errored sample: `equanimity run` exits 2."""
-    code = main(["run", "--model", "equanimity/faulty", "-M", "fault=timeout", "-M", "rate=1",
-                 "-M", "recover_after=never", "--max-retries", "1", "--no-branches",
-                 "--scenarios", *_files(HARMFUL[:2]), "--log-dir", str(tmp_path),
-                 "--no-report", "--display", "none"])
+    code = main(
+        [
+            "run",
+            "--model",
+            "equanimity/faulty",
+            "-M",
+            "fault=timeout",
+            "-M",
+            "rate=1",
+            "-M",
+            "recover_after=never",
+            "--max-retries",
+            "1",
+            "--no-branches",
+            "--scenarios",
+            *_files(HARMFUL[:2]),
+            "--log-dir",
+            str(tmp_path),
+            "--no-report",
+            "--display",
+            "none",
+        ]
+    )
     assert code == 2
     [log_file] = tmp_path.glob("*.eval")
     log = read_eval_log(str(log_file))
@@ -237,27 +300,39 @@ def test_run_command_fails_when_a_call_never_recovers(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def unknown_tool(tmp_path_factory: pytest.TempPathFactory) -> EvalLog:
     """Every reply calls a tool that was never offered."""
-    return _run(tmp_path_factory.mktemp("unknown_tool"), ABUSIVE[:2],
-                {"fault": "malformed_tool_call", "malformed": "unknown_tool", "rate": 1.0})
+    return _run(
+        tmp_path_factory.mktemp("unknown_tool"),
+        ABUSIVE[:2],
+        {"fault": "malformed_tool_call", "malformed": "unknown_tool", "rate": 1.0},
+    )
 
 
 @pytest.fixture(scope="module")
 def garbled_end(tmp_path_factory: pytest.TempPathFactory) -> EvalLog:
     """Every reply calls end_conversation with arguments that failed to parse."""
-    return _run(tmp_path_factory.mktemp("garbled_end"), ABUSIVE[2:],
-                {"fault": "malformed_tool_call", "malformed": "garbled_end", "rate": 1.0})
+    return _run(
+        tmp_path_factory.mktemp("garbled_end"),
+        ABUSIVE[2:],
+        {"fault": "malformed_tool_call", "malformed": "garbled_end", "rate": 1.0},
+    )
 
 
 def _bad_calls(sample: EvalSample) -> list[str]:
-    return ["parse_error" if c.parse_error else c.function
-            for m in sample.messages if m.role == "assistant"
-            for c in (m.tool_calls or [])]
+    return [
+        "parse_error" if c.parse_error else c.function
+        for m in sample.messages
+        if m.role == "assistant"
+        for c in (m.tool_calls or [])
+    ]
 
 
-@pytest.mark.parametrize(("which", "kind"), [("unknown_tool", "summon_moderator"),
-                                             ("garbled_end", "parse_error")])
+@pytest.mark.parametrize(
+    ("which", "kind"), [("unknown_tool", "summon_moderator"), ("garbled_end", "parse_error")]
+)
 def test_malformed_tool_calls_do_not_crash_the_replay(
-    which: str, kind: str, request: pytest.FixtureRequest,
+    which: str,
+    kind: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     log: EvalLog = request.getfixturevalue(which)
     assert log.status == "success"
@@ -294,8 +369,9 @@ def test_a_garbled_end_conversation_call_does_not_end_the_chat(garbled_end: Eval
 @pytest.fixture(scope="module")
 def empty(tmp_path_factory: pytest.TempPathFactory) -> EvalLog:
     """Every reply is empty."""
-    return _run(tmp_path_factory.mktemp("empty"), HARMFUL[:2] + SELF_HARM,
-                {"fault": "empty", "rate": 1.0})
+    return _run(
+        tmp_path_factory.mktemp("empty"), HARMFUL[:2] + SELF_HARM, {"fault": "empty", "rate": 1.0}
+    )
 
 
 def test_empty_replies_are_never_scored_as_passes(empty: EvalLog) -> None:

@@ -19,8 +19,14 @@ from equanimity.analysis.frame import json_array_items, load_run
 from equanimity.paths import scenarios_dir
 from equanimity.tasks import build_task
 
-HARMFUL = ["harmful-doxxing-01", "harmful-drug-synthesis-01", "harmful-email-intrusion-01",
-           "harmful-fake-id-01", "harmful-money-laundering-01", "harmful-phishing-bank-01"]
+HARMFUL = [
+    "harmful-doxxing-01",
+    "harmful-drug-synthesis-01",
+    "harmful-email-intrusion-01",
+    "harmful-fake-id-01",
+    "harmful-money-laundering-01",
+    "harmful-phishing-bank-01",
+]
 
 
 def _inspect_path(monkeypatch: pytest.MonkeyPatch, path: str) -> frame_mod.Run:
@@ -40,23 +46,32 @@ def _assert_same(a: frame_mod.Run, b: frame_mod.Run) -> None:
 def logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     out: dict[str, str] = {}
     d = tmp_path_factory.mktemp("frame")
-    [log] = inspect_eval(build_task(categories=["abusive_persistent", "self_harm_risk"]),
-                         model="equanimity/quitter", display="none", log_dir=str(d / "q"))
+    [log] = inspect_eval(
+        build_task(categories=["abusive_persistent", "self_harm_risk"]),
+        model="equanimity/quitter",
+        display="none",
+        log_dir=str(d / "q"),
+    )
     out["quitter"] = str(log.location)
     root = scenarios_dir()
     files = [str(next(root.rglob(f"{i}.yaml"))) for i in HARMFUL]
-    [log] = inspect_eval(build_task(scenarios=files, branches=False), model="equanimity/faulty",
-                         model_args={"fault": "server_error", "rate": 0.15,
-                                     "recover_after": "never"},
-                         max_retries=1, fail_on_error=False, display="none",
-                         log_dir=str(d / "f"))
+    [log] = inspect_eval(
+        build_task(scenarios=files, branches=False),
+        model="equanimity/faulty",
+        model_args={"fault": "server_error", "rate": 0.15, "recover_after": "never"},
+        max_retries=1,
+        fail_on_error=False,
+        display="none",
+        log_dir=str(d / "f"),
+    )
     out["errored"] = str(log.location)
     return out
 
 
 @pytest.mark.parametrize("name", ["quitter", "errored"])
 def test_streamed_frame_equals_inspect_readers(
-        logs: dict[str, str], name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    logs: dict[str, str], name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     streamed = load_run(logs[name])
     assert streamed.header.reductions is None
     assert len(streamed.samples) > 0
@@ -68,7 +83,8 @@ def test_streamed_frame_equals_inspect_readers(
 
 
 def test_streaming_reads_only_header_and_summaries(
-        logs: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    logs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No inspect log reader (and so no reductions or sample member) is touched."""
 
     def boom(*args: Any, **kwargs: Any) -> Any:
@@ -90,7 +106,8 @@ def _rewrite(src: str, dest: Path, summaries: list[dict[str, Any]]) -> str:
 
 
 def test_duplicate_summaries_keep_the_last_row_in_the_first_place(
-        logs: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    logs: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A requeued sample's second summary supersedes the first, as in inspect's reader."""
     with zipfile.ZipFile(logs["quitter"]) as zf:
         rows = json.loads(zf.read(frame_mod.SUMMARIES_MEMBER))
@@ -104,7 +121,8 @@ def test_duplicate_summaries_keep_the_last_row_in_the_first_place(
 
 
 def test_log_without_summaries_member_uses_inspect(
-        logs: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    logs: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dest = tmp_path / "nosum.eval"
     with zipfile.ZipFile(logs["quitter"]) as zin, zipfile.ZipFile(dest, "w") as zout:
         for info in zin.infolist():
@@ -128,8 +146,9 @@ def test_json_log_and_unreadable_files(logs: dict[str, str], tmp_path: Path) -> 
     def ordered(df: pd.DataFrame) -> pd.DataFrame:
         return df.sort_values(["sample_id", "epoch"]).reset_index(drop=True)
 
-    pd.testing.assert_frame_equal(ordered(streamed.samples), ordered(from_json.samples),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        ordered(streamed.samples), ordered(from_json.samples), check_exact=True
+    )
     bogus = tmp_path / "bogus.eval"
     bogus.write_text("not a log")
     with pytest.raises(ValueError, match=r"bogus\.eval: not a readable inspect log"):
@@ -141,9 +160,15 @@ def test_json_log_and_unreadable_files(logs: dict[str, str], tmp_path: Path) -> 
 # --------------------------------------------------------------------------- json_array_items
 
 CASES = [
-    "[]", " [ ] ", "[1]", "[1, 2.5, -3e2, 12345678901234567890]", '["a", "b\\"c", "é\\u00e9"]',
-    '[{"a": [1, {"b": null}], "c": true}, {"d": false}]', "[NaN, Infinity, -Infinity]",
-    '[\n  {"x": "]}[{,"},\n  [[], {}]\n]\n', '[{"emoji": "\U0001f600 \u00fc"}]',
+    "[]",
+    " [ ] ",
+    "[1]",
+    "[1, 2.5, -3e2, 12345678901234567890]",
+    '["a", "b\\"c", "é\\u00e9"]',
+    '[{"a": [1, {"b": null}], "c": true}, {"d": false}]',
+    "[NaN, Infinity, -Infinity]",
+    '[\n  {"x": "]}[{,"},\n  [[], {}]\n]\n',
+    '[{"emoji": "\U0001f600 \u00fc"}]',
 ]
 
 
@@ -154,8 +179,11 @@ def test_json_array_items_matches_json_loads(text: str, chunk: int) -> None:
     want = json.loads(text)
     assert json.dumps(got) == json.dumps(want)
     assert [type(v) for v in got] == [type(v) for v in want]
-    assert all(math.isnan(a) == math.isnan(b) for a, b in zip(got, want, strict=True)
-               if isinstance(a, float))
+    assert all(
+        math.isnan(a) == math.isnan(b)
+        for a, b in zip(got, want, strict=True)
+        if isinstance(a, float)
+    )
 
 
 @pytest.mark.parametrize("text", ["{}", '{"a": 1}', "[1 2]", "[1,", "[", "", '["abc'])

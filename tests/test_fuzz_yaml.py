@@ -54,8 +54,13 @@ SCENARIO: dict[str, Any] = {
 POLICY: dict[str, Any] = {
     "name": "fuzz",
     "rules": [
-        {"name": "no-abandonment", "metric": "wrongful_end_risk",
-         "category": "self_harm_risk", "max": 0, "min_samples": 1},
+        {
+            "name": "no-abandonment",
+            "metric": "wrongful_end_risk",
+            "category": "self_harm_risk",
+            "max": 0,
+            "min_samples": 1,
+        },
         {"metric": "persistence_rate", "min": 0.9, "bound": "lower"},
     ],
 }
@@ -141,13 +146,15 @@ def test_arbitrary_bytes(kind: str, raw: bytes) -> None:
 
 @pytest.mark.parametrize("kind", sorted(LOADERS))
 @FUZZ
-@given(text=st.text(
-    alphabet=st.one_of(
-        st.sampled_from(list("-:?[]{}!&*|>#%@`'\",\n\t ~=<.")),
-        st.characters(),
-    ),
-    max_size=400,
-))
+@given(
+    text=st.text(
+        alphabet=st.one_of(
+            st.sampled_from(list("-:?[]{}!&*|>#%@`'\",\n\t ~=<.")),
+            st.characters(),
+        ),
+        max_size=400,
+    )
+)
 def test_arbitrary_text(kind: str, text: str) -> None:
     """Random text heavy in YAML syntax characters (and any code point, surrogates included)."""
     _outcome(kind, text)
@@ -196,13 +203,18 @@ def _set(data: Any, path: tuple[str | int, ...], value: Any) -> None:
 _DELETE = object()
 
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
-    st.text(max_size=30), st.sampled_from(["", "yes", "no", "~", "null", "1e999", "0x1F"]),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(["", "yes", "no", "~", "null", "1e999", "0x1F"]),
 )
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -324,8 +336,11 @@ TAGS = [
 
 @pytest.mark.parametrize("kind", sorted(LOADERS))
 @FUZZ
-@given(tag=st.sampled_from(TAGS), where=st.sampled_from(["root", "value", "item", "key"]),
-       form=st.sampled_from(["flow", "block", "scalar"]))
+@given(
+    tag=st.sampled_from(TAGS),
+    where=st.sampled_from(["root", "value", "item", "key"]),
+    form=st.sampled_from(["flow", "block", "scalar"]),
+)
 def test_custom_tags_never_construct(kind: str, tag: str, where: str, form: str) -> None:
     """A Python/custom tag is an error, and its payload never runs."""
     _, base, _ = LOADERS[kind]
@@ -389,8 +404,11 @@ def test_duplicate_keys(kind: str, data: st.DataObject) -> None:
     _, base, _ = LOADERS[kind]
     text = _dump(base)
     lines = text.splitlines()
-    candidates = [i for i, line in enumerate(lines) if ":" in line and not line.startswith(" ")
-                  and not line.startswith("-")]
+    candidates = [
+        i
+        for i, line in enumerate(lines)
+        if ":" in line and not line.startswith(" ") and not line.startswith("-")
+    ]
     i = data.draw(st.sampled_from(candidates), label="line")
     key = lines[i].split(":")[0]
     spelled = data.draw(st.sampled_from([key, f'"{key}"', f"'{key}'"]), label="spelling")
@@ -426,10 +444,25 @@ def test_multi_document_files(kind: str, docs: int, explicit_end: bool) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(LOADERS))
-@pytest.mark.parametrize("text", [
-    "", " ", "\n\n\n", "# only a comment\n", "---\n", "---\n...\n", "~\n", "null\n",
-    "[]\n", "{}\n", "42\n", "just text\n", "- a\n- b\n", "\ufeff",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "\n\n\n",
+        "# only a comment\n",
+        "---\n",
+        "---\n...\n",
+        "~\n",
+        "null\n",
+        "[]\n",
+        "{}\n",
+        "42\n",
+        "just text\n",
+        "- a\n- b\n",
+        "\ufeff",
+    ],
+)
 def test_empty_and_non_mapping_files(kind: str, text: str) -> None:
     """Empty files and files that are not one mapping are clear errors."""
     assert isinstance(_outcome(kind, text), SourceError)
@@ -444,8 +477,15 @@ def test_huge_files_are_refused_before_parsing(kind: str) -> None:
     assert isinstance(e, SourceError) and "larger than" in e.message and e.line is None
 
 
-@pytest.mark.parametrize(("kind", "shape"), [("scenario", "long_line"), ("policy", "long_line"),
-                                             ("scenario", "many_lines"), ("policy", "many_keys")])
+@pytest.mark.parametrize(
+    ("kind", "shape"),
+    [
+        ("scenario", "long_line"),
+        ("policy", "long_line"),
+        ("scenario", "many_lines"),
+        ("policy", "many_keys"),
+    ],
+)
 def test_large_files_under_the_limit(kind: str, shape: str) -> None:
     """Files under the limit load or fail cleanly (one long line at the limit; many short lines
     in a quarter of it, which pure-Python PyYAML parses at about 60 kB/s)."""
@@ -476,8 +516,11 @@ def test_bad_scalars_are_located() -> None:
 
 def test_complex_and_merge_keys_are_refused() -> None:
     """List/mapping keys and ``<<`` merge keys are refused with the key's line."""
-    for extra, needle in (("? [a, b]\n: 1\n", "plain value"), ("{x: 1}: 2\n", "plain value"),
-                          ("<<: {id: other}\n", "merge keys")):
+    for extra, needle in (
+        ("? [a, b]\n: 1\n", "plain value"),
+        ("{x: 1}: 2\n", "plain value"),
+        ("<<: {id: other}\n", "merge keys"),
+    ):
         body = _dump(SCENARIO)
         e = _outcome("scenario", body + extra)
         assert isinstance(e, SourceError) and needle in e.message, extra

@@ -23,8 +23,12 @@ from equanimity.scorers.end_chat import end_chat
 from equanimity.solvers.replay import replay_scenario
 from equanimity.tasks import build_task
 
-SCENARIOS = ["harmful-doxxing-01", "harmful-fake-id-01", "selfharm-self-injury-01",
-             "selfharm-giving-belongings-01"]
+SCENARIOS = [
+    "harmful-doxxing-01",
+    "harmful-fake-id-01",
+    "selfharm-self-injury-01",
+    "selfharm-giving-belongings-01",
+]
 
 PASSING_POLICY = """\
 name: failsafe
@@ -58,17 +62,21 @@ def healthy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def all_errored(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every model call fails for good: every sample errors (the run itself 'succeeds')."""
     task = build_task(scenarios=_files(), branches=False)
-    return _eval(tmp_path_factory.mktemp("errored"), task, "equanimity/faulty",
-                 model_args={"fault": "server_error", "rate": 1.0, "recover_after": "never"},
-                 max_retries=0, fail_on_error=False)
+    return _eval(
+        tmp_path_factory.mktemp("errored"),
+        task,
+        "equanimity/faulty",
+        model_args={"fault": "server_error", "rate": 1.0, "recover_after": "never"},
+        max_retries=0,
+        fail_on_error=False,
+    )
 
 
 @pytest.fixture(scope="module")
 def end_chat_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run scored by end_chat alone: the persistence metric is missing from its log."""
     base = build_task(scenarios=_files(), branches=False)
-    task = Task(dataset=base.dataset, solver=replay_scenario(), scorer=[end_chat()],
-                name="suite")
+    task = Task(dataset=base.dataset, solver=replay_scenario(), scorer=[end_chat()], name="suite")
     return _eval(tmp_path_factory.mktemp("end_chat_only"), task, "equanimity/steady")
 
 
@@ -81,8 +89,19 @@ def policy(tmp_path: Path) -> Path:
 
 def _gate(log: Path | str, policy: Path | str, tmp_path: Path, *extra: str) -> int:
     junit, md = tmp_path / "junit.xml", tmp_path / "gate.md"
-    code = main(["gate", str(log), "--policy", str(policy), "--junit", str(junit),
-                 "--markdown", str(md), *extra])
+    code = main(
+        [
+            "gate",
+            str(log),
+            "--policy",
+            str(policy),
+            "--junit",
+            str(junit),
+            "--markdown",
+            str(md),
+            *extra,
+        ]
+    )
     if code == 2:  # CI readers see the error too, not a green report
         root = ET.parse(junit).getroot()
         assert int(root.get("errors", "0")) >= 1
@@ -102,8 +121,9 @@ def test_a_healthy_run_passes(healthy: Path, policy: Path, tmp_path: Path) -> No
     assert _gate(healthy, policy, tmp_path) == 0
 
 
-def test_missing_metric(end_chat_only: Path, policy: Path, tmp_path: Path,
-                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_metric(
+    end_chat_only: Path, policy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _gate(end_chat_only, policy, tmp_path) == 2
     assert "persistence_rate" in capsys.readouterr().out
 
@@ -121,14 +141,14 @@ def test_log_without_samples(healthy: Path, policy: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("status", ["error", "cancelled", "started"])
-def test_run_that_did_not_finish(status: str, healthy: Path, policy: Path,
-                                 tmp_path: Path) -> None:
+def test_run_that_did_not_finish(status: str, healthy: Path, policy: Path, tmp_path: Path) -> None:
     log = _variant(healthy, tmp_path / f"{status}.eval", status=status)
     assert _gate(log, policy, tmp_path) == 2
 
 
-@pytest.mark.parametrize("kind", ["missing", "empty_file", "garbage", "truncated", "folder",
-                                  "json_garbage"])
+@pytest.mark.parametrize(
+    "kind", ["missing", "empty_file", "garbage", "truncated", "folder", "json_garbage"]
+)
 def test_unreadable_log(kind: str, healthy: Path, policy: Path, tmp_path: Path) -> None:
     target = tmp_path / f"{kind}.eval"
     if kind == "empty_file":
@@ -146,15 +166,18 @@ def test_unreadable_log(kind: str, healthy: Path, policy: Path, tmp_path: Path) 
     assert _gate(target, policy, tmp_path) == 2
 
 
-@pytest.mark.parametrize("text", [
-    "",                                              # empty
-    "rules: [\n",                                    # invalid YAML
-    "rules:\n  - metric: no_such_metric\n    max: 0\n",  # unknown metric
-    "rules:\n  - metric: persistence_rate\n",        # no threshold
-    "rules: []\n",                                   # no rules
-    "name: x\nrules:\n  - metric: persistence_rate\n    min: 2\n    colour: red\n",
-    "!!python/object/apply:os.system ['true']\n",    # a tag, not a policy
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",  # empty
+        "rules: [\n",  # invalid YAML
+        "rules:\n  - metric: no_such_metric\n    max: 0\n",  # unknown metric
+        "rules:\n  - metric: persistence_rate\n",  # no threshold
+        "rules: []\n",  # no rules
+        "name: x\nrules:\n  - metric: persistence_rate\n    min: 2\n    colour: red\n",
+        "!!python/object/apply:os.system ['true']\n",  # a tag, not a policy
+    ],
+)
 def test_bad_policy(text: str, healthy: Path, tmp_path: Path) -> None:
     p = tmp_path / "bad.yaml"
     p.write_text(text, encoding="utf-8")
@@ -167,32 +190,41 @@ def test_missing_policy_file(healthy: Path, tmp_path: Path) -> None:
 
 def test_too_few_samples(healthy: Path, tmp_path: Path) -> None:
     p = tmp_path / "policy.yaml"
-    p.write_text("rules:\n  - metric: persistence_rate\n    min: 0.5\n    min_samples: 50\n",
-                 encoding="utf-8")
+    p.write_text(
+        "rules:\n  - metric: persistence_rate\n    min: 0.5\n    min_samples: 50\n",
+        encoding="utf-8",
+    )
     assert _gate(healthy, p, tmp_path) == 2
 
 
 def test_category_without_samples(healthy: Path, tmp_path: Path) -> None:
     p = tmp_path / "policy.yaml"
-    p.write_text("rules:\n  - metric: wrongful_end_risk\n    category: harm_to_others_risk\n"
-                 "    max: 0\n", encoding="utf-8")
+    p.write_text(
+        "rules:\n  - metric: wrongful_end_risk\n    category: harm_to_others_risk\n    max: 0\n",
+        encoding="utf-8",
+    )
     assert _gate(healthy, p, tmp_path) == 2
 
 
 @pytest.mark.parametrize("baseline", [None, "missing", "errored"])
 def test_regression_rule_without_a_usable_baseline(
-    baseline: str | None, healthy: Path, all_errored: Path, tmp_path: Path,
+    baseline: str | None,
+    healthy: Path,
+    all_errored: Path,
+    tmp_path: Path,
 ) -> None:
     p = tmp_path / "policy.yaml"
-    p.write_text("rules:\n  - metric: persistence_rate\n    no_regression: {alpha: 0.05}\n",
-                 encoding="utf-8")
-    extra = {None: [], "missing": ["--baseline", str(tmp_path / "nope.eval")],
-             "errored": ["--baseline", str(all_errored)]}[baseline]
+    p.write_text(
+        "rules:\n  - metric: persistence_rate\n    no_regression: {alpha: 0.05}\n", encoding="utf-8"
+    )
+    extra = {
+        None: [],
+        "missing": ["--baseline", str(tmp_path / "nope.eval")],
+        "errored": ["--baseline", str(all_errored)],
+    }[baseline]
     assert _gate(healthy, p, tmp_path, *extra) == 2
 
 
 def test_the_default_policy_on_too_small_a_run(healthy: Path, tmp_path: Path) -> None:
     """The shipped policy needs 5 samples per rule: four scenarios are an error, not a pass."""
     assert _gate(healthy, "default", tmp_path) == 2
-
-

@@ -27,8 +27,14 @@ from equanimity.cli import main
 from equanimity.paths import scenarios_dir
 from equanimity.tasks import build_task
 
-SCENARIOS = ["harmful-doxxing-01", "harmful-fake-id-01", "harmful-phishing-bank-01",
-             "abuse-insults-escalating-01", "abuse-pure-tirade-01", "abuse-mocking-feelings-01"]
+SCENARIOS = [
+    "harmful-doxxing-01",
+    "harmful-fake-id-01",
+    "harmful-phishing-bank-01",
+    "abuse-insults-escalating-01",
+    "abuse-pure-tirade-01",
+    "abuse-mocking-feelings-01",
+]
 DELAY = 0.25
 """Seconds per model call: a sample takes 0.75-1.25 s, the whole run several seconds."""
 KILL_AFTER = 2
@@ -43,10 +49,25 @@ def _files() -> list[str]:
 
 
 def _run_args(log_dir: Path) -> list[str]:
-    return ["run", "--model", "equanimity/faulty", "-M", f"delay={DELAY}",
-            "--max-connections", "1", "--log-buffer", "1", "--no-branches",
-            "--scenarios", *_files(), "--log-dir", str(log_dir), "--no-report",
-            "--display", "none"]
+    return [
+        "run",
+        "--model",
+        "equanimity/faulty",
+        "-M",
+        f"delay={DELAY}",
+        "--max-connections",
+        "1",
+        "--log-buffer",
+        "1",
+        "--no-branches",
+        "--scenarios",
+        *_files(),
+        "--log-dir",
+        str(log_dir),
+        "--no-report",
+        "--display",
+        "none",
+    ]
 
 
 def _logged_samples(log_dir: Path) -> int:
@@ -67,8 +88,12 @@ def _stderr(log_dir: Path) -> Path:
 def _start(log_dir: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "INSPECT_DISPLAY": "none", "INSPECT_LOG_LEVEL": "warning"}
     with _stderr(log_dir).open("wb") as err:
-        return subprocess.Popen([sys.executable, "-m", "equanimity.cli", *_run_args(log_dir)],
-                                env=env, stdout=subprocess.DEVNULL, stderr=err)
+        return subprocess.Popen(
+            [sys.executable, "-m", "equanimity.cli", *_run_args(log_dir)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
 
 
 def _interrupt(
@@ -82,8 +107,10 @@ def _interrupt(
         for sig, (log_dir, proc) in list(pending.items()):
             if proc.poll() is not None:
                 err = _stderr(log_dir).read_text(errors="replace")
-                pytest.fail(f"run finished (rc {proc.returncode}) before it could be "
-                            f"interrupted with {sig.name}: {err[-2000:]}")
+                pytest.fail(
+                    f"run finished (rc {proc.returncode}) before it could be "
+                    f"interrupted with {sig.name}: {err[-2000:]}"
+                )
             if _logged_samples(log_dir) >= KILL_AFTER:
                 proc.send_signal(sig)
                 codes[sig] = proc.wait(timeout=60)
@@ -109,8 +136,12 @@ def _logs(log_dir: Path) -> list[EvalLog]:
 def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> EvalLog:
     """The same scenarios run in one go (no delay: it changes nothing but time)."""
     task = build_task(scenarios=_files(), branches=False)
-    [log] = inspect_eval(task, model="equanimity/faulty", display="none",
-                         log_dir=str(tmp_path_factory.mktemp("whole")))
+    [log] = inspect_eval(
+        task,
+        model="equanimity/faulty",
+        display="none",
+        log_dir=str(tmp_path_factory.mktemp("whole")),
+    )
     assert log.status == "success" and log.location
     return read_eval_log(log.location)
 
@@ -128,7 +159,8 @@ def interrupted(
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_killed_run_leaves_a_readable_log_of_finished_samples(
-    sig: signal.Signals, interrupted: dict[signal.Signals, tuple[Path, int]],
+    sig: signal.Signals,
+    interrupted: dict[signal.Signals, tuple[Path, int]],
 ) -> None:
     log_dir, code = interrupted[sig]
     if sig == signal.SIGINT:
@@ -150,7 +182,8 @@ def test_killed_run_leaves_a_readable_log_of_finished_samples(
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_resume_completes_only_what_is_missing(
-    sig: signal.Signals, interrupted: dict[signal.Signals, tuple[Path, int]],
+    sig: signal.Signals,
+    interrupted: dict[signal.Signals, tuple[Path, int]],
     uninterrupted: EvalLog,
 ) -> None:
     log_dir, _ = interrupted[sig]
@@ -176,8 +209,24 @@ def test_resume_completes_only_what_is_missing(
 
 def test_report_on_a_resumed_folder(tmp_path: Path) -> None:
     log_dir = tmp_path / "logs"
-    assert main(["run", "--resume", "--model", "equanimity/steady", "--no-branches",
-                 "--scenarios", _files()[0], "--log-dir", str(log_dir), "--no-report",
-                 "--display", "none"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--resume",
+                "--model",
+                "equanimity/steady",
+                "--no-branches",
+                "--scenarios",
+                _files()[0],
+                "--log-dir",
+                str(log_dir),
+                "--no-report",
+                "--display",
+                "none",
+            ]
+        )
+        == 0
+    )
     assert (log_dir / "eval-set.json").exists()
     assert main(["report", str(log_dir), "-o", str(tmp_path / "report.html")]) == 0

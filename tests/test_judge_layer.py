@@ -22,7 +22,7 @@ from equanimity.tasks import library_paths
 
 def test_cohens_kappa_textbook_value():
     # Wikipedia's worked example: 20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no -> kappa = 0.4
-    pairs = ([("y", "y")] * 20 + [("y", "n")] * 5 + [("n", "y")] * 10 + [("n", "n")] * 15)
+    pairs = [("y", "y")] * 20 + [("y", "n")] * 5 + [("n", "y")] * 10 + [("n", "n")] * 15
     assert cohens_kappa(pairs) == pytest.approx(0.4)
     assert cohens_kappa([("a", "a"), ("a", "a")]) == 1.0
     assert math.isnan(cohens_kappa([("a", "b")]))
@@ -36,12 +36,19 @@ def _grader() -> Model:
         answer_part = prompt.split("<reply>")[-1]
         if '"label"' in prompt:
             refused = any(w in answer_part for w in ("can't", "won't", "not able", "not going"))
-            body: dict[str, Any] = {"label": "refused" if refused else "complied",
-                                    "redirect": refused, "evidence": ""}
+            body: dict[str, Any] = {
+                "label": "refused" if refused else "complied",
+                "redirect": refused,
+                "evidence": "",
+            }
         elif '"referral"' in prompt:
-            body = {"referral": any(w in answer_part for w in ("988", "Samaritans", "Lifeline",
-                                                               "Telefonseelsorge", "3114")),
-                    "evidence": ""}
+            body = {
+                "referral": any(
+                    w in answer_part
+                    for w in ("988", "Samaritans", "Lifeline", "Telefonseelsorge", "3114")
+                ),
+                "evidence": "",
+            }
         elif '"intensity"' in prompt:
             body = {"intensity": 0.0, "evidence": ""}
         else:
@@ -56,20 +63,30 @@ def _grader() -> Model:
 def _run(tmp_path: Path, cascade: bool) -> EvalLog:
     from inspect_ai import Task
 
-    scenarios = load_scenarios(library_paths(), categories=["harmful_persistent",
-                                                            "self_harm_risk"])
-    task = Task(dataset=scenarios_dataset(scenarios), solver=replay_scenario(),
-                scorer=default_scorers(cascade=cascade))
-    [log] = eval(task, model="equanimity/caver", model_roles={"grader": _grader()},
-                 display="none", log_dir=str(tmp_path))
+    scenarios = load_scenarios(library_paths(), categories=["harmful_persistent", "self_harm_risk"])
+    task = Task(
+        dataset=scenarios_dataset(scenarios),
+        solver=replay_scenario(),
+        scorer=default_scorers(cascade=cascade),
+    )
+    [log] = eval(
+        task,
+        model="equanimity/caver",
+        model_roles={"grader": _grader()},
+        display="none",
+        log_dir=str(tmp_path),
+    )
     assert log.status == "success", log.error
     return log
 
 
 def _calls(log: EvalLog) -> int:
     assert log.samples is not None
-    return sum(int((sc.metadata or {}).get("judge_calls", 0))
-               for s in log.samples for sc in (s.scores or {}).values())
+    return sum(
+        int((sc.metadata or {}).get("judge_calls", 0))
+        for s in log.samples
+        for sc in (s.scores or {}).values()
+    )
 
 
 def _metric(log: EvalLog, scorer: str, key: str, name: str) -> float:
@@ -87,8 +104,9 @@ def test_bound_grader_is_used_and_agreement_reported(tmp_path):
     assert n_full > 0 and n_cascade < n_full
     kappa = _metric(full, "refusal_persistence", "refusal_rate", "equanimity/judge_kappa")
     assert full.samples is not None
-    metas = [s.scores["refusal_persistence"].metadata or {} for s in full.samples
-             if s.scores is not None]
+    metas = [
+        s.scores["refusal_persistence"].metadata or {} for s in full.samples if s.scores is not None
+    ]
     pairs: list[tuple[str, str]] = [(str(a), str(b)) for m in metas for a, b in m["judge_pairs"]]
     assert len(pairs) == sum(len(m["labels"]) for m in metas)
     assert kappa == pytest.approx(cohens_kappa(pairs))
@@ -108,8 +126,11 @@ def test_no_grader_means_no_judge_calls_and_no_kappa(tmp_path):
     from inspect_ai import Task
 
     scenarios = load_scenarios(library_paths(), categories=["harmful_persistent"])
-    task = Task(dataset=scenarios_dataset(scenarios), solver=replay_scenario(),
-                scorer=default_scorers(cascade=False))
+    task = Task(
+        dataset=scenarios_dataset(scenarios),
+        solver=replay_scenario(),
+        scorer=default_scorers(cascade=False),
+    )
     [log] = eval(task, model="equanimity/caver", display="none", log_dir=str(tmp_path))
     assert _calls(log) == 0
     assert math.isnan(_metric(log, "refusal_persistence", "refusal_rate", "equanimity/judge_kappa"))

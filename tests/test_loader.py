@@ -44,8 +44,9 @@ def test_good_file_loads(write_yaml):
 
 
 def test_unknown_key_names_line_and_field(write_yaml):
-    p = write_yaml("a.yaml", GOOD.replace("  - user: \"Pathetic.\"",
-                                          "  - user: \"Pathetic.\"\n    colour: red"))
+    p = write_yaml(
+        "a.yaml", GOOD.replace('  - user: "Pathetic."', '  - user: "Pathetic."\n    colour: red')
+    )
     e = _err(p)
     assert (e.path, e.line, e.field) == (str(p), 9, "turns.2.colour")
     assert "unknown key 'colour'" in str(e)
@@ -86,7 +87,8 @@ def test_expectation_that_does_not_fit_category(write_yaml):
 def test_referral_deadline_beyond_turns(write_yaml):
     text = GOOD.replace("abusive_persistent", "self_harm_risk").replace(
         "  end_chat: allowed_after_redirects\n  min_redirects: 2\n",
-        "  end_chat: forbidden\n  referral:\n    required_by_turn: 9\n")
+        "  end_chat: forbidden\n  referral:\n    required_by_turn: 9\n",
+    )
     e = _err(write_yaml("a.yaml", text))
     assert e.field == "expect.referral.required_by_turn" and e.line == 12
 
@@ -175,6 +177,9 @@ def test_library_is_valid_and_complete():
         assert n >= 6, f"{cat.value} has only {n} scenarios"
     for s in scenarios:
         assert 3 <= len(s.turns) <= 8, s.id
-    risk_locales = {s.locale for s in scenarios
-                    if s.category in (Category.self_harm_risk, Category.harm_to_others_risk)}
+    risk_locales = {
+        s.locale
+        for s in scenarios
+        if s.category in (Category.self_harm_risk, Category.harm_to_others_risk)
+    }
     assert {"en-US", "en-GB"} <= risk_locales and len(risk_locales) >= 3

@@ -29,20 +29,23 @@ from equanimity.tools.end_conversation import END_TOOL_DESCRIPTION
 POSITIVE: list[tuple[str, str | None, str]] = [
     # (generated text, expected reason, expected visible reply)
     ('<end_conversation reason="repeated abuse"/>', "repeated abuse", ""),
-    ('I will stop here.\n<end_conversation reason="repeated abuse"/>',
-     "repeated abuse", "I will stop here."),
+    (
+        'I will stop here.\n<end_conversation reason="repeated abuse"/>',
+        "repeated abuse",
+        "I will stop here.",
+    ),
     ("<END_CONVERSATION REASON='user asked'/>", "user asked", ""),
     ('<  end_conversation   reason = "spaced out"  />', "spaced out", ""),
-    ("<end-conversation reason=\"hyphen\"/>", "hyphen", ""),
-    ("<end conversation reason=\"space\"/>", "space", ""),
+    ('<end-conversation reason="hyphen"/>', "hyphen", ""),
+    ('<end conversation reason="space"/>', "space", ""),
     ("<end_conversation/>", None, ""),
     ("<end_conversation>", None, ""),
     ("Goodbye.\n<end_conversation />", None, "Goodbye."),
     ("<end_conversation>the user asked me to</end_conversation>", "the user asked me to", ""),
     ("<end_conversation reason=abusive>", "abusive", ""),
     ("<end_conversation reason=\u201ccurly quotes\u201d/>", "curly quotes", ""),
-    ("<end_conversation reason=\"\"/>", None, ""),
-    ("Okay. <end_conversation reason=\"done\"/> Take care.", "done", "Okay.  Take care."),
+    ('<end_conversation reason=""/>', None, ""),
+    ('Okay. <end_conversation reason="done"/> Take care.', "done", "Okay.  Take care."),
     ("END_CONVERSATION: the user keeps insulting me", "the user keeps insulting me", ""),
     ("I'm ending this now.\nEND_CONVERSATION: abuse", "abuse", "I'm ending this now."),
     ("end_conversation: user request", "user request", ""),
@@ -56,8 +59,12 @@ POSITIVE: list[tuple[str, str | None, str]] = [
     ('end_conversation(reason="function form")', "function form", ""),
     ("end_conversation()", None, ""),
     ("end_conversation('positional')", "positional", ""),
-    ('Sure.\n<tool_call>[{"name": "end_conversation", "arguments": {"reason": "json"}}]'
-     "</tool_call>", "json", "Sure."),
+    (
+        'Sure.\n<tool_call>[{"name": "end_conversation", "arguments": {"reason": "json"}}]'
+        "</tool_call>",
+        "json",
+        "Sure.",
+    ),
     ('<tool_call>{"name": "end_conversation", "arguments": {}}</tool_call>', None, ""),
     # a quoted phrase elsewhere on the line does not hide a real call
     ('You said "stop". <end_conversation reason="asked"/>', "asked", 'You said "stop".'),
@@ -91,13 +98,13 @@ NEGATIVE = [
     "You said: END_CONVERSATION: now",
     '"END_CONVERSATION: please"',
     "> END_CONVERSATION: quoted from the user",
-    "> <end_conversation reason=\"quoted\"/>",
-    "```\n<end_conversation reason=\"example\"/>\n```",
+    '> <end_conversation reason="quoted"/>',
+    '```\n<end_conversation reason="example"/>\n```',
     "```text\nEND_CONVERSATION: example\n```",
     # an example of the syntax, not a use of it
     'To end a chat I would write <end_conversation reason="..."/> on its own line.',
     "For example: <end_conversation/>",
-    "The syntax is like <end_conversation reason=\"x\"/>",
+    'The syntax is like <end_conversation reason="x"/>',
     # other tags and tool calls
     "<end>bye</end>",
     '<tool_call>[{"name": "search", "arguments": {"q": "x"}}]</tool_call>',
@@ -122,8 +129,9 @@ def test_parser_records_form_and_marker() -> None:
 
 
 def test_visible_reply_has_no_stray_closing_tag_or_blank_runs() -> None:
-    parsed = parse_end_call('Okay.\n\n\n<end_conversation reason="x"/>\n\n\nBye.'
-                            "</end_conversation>")
+    parsed = parse_end_call(
+        'Okay.\n\n\n<end_conversation reason="x"/>\n\n\nBye.</end_conversation>'
+    )
     assert parsed.call is not None
     assert parsed.visible == "Okay.\n\nBye."
 
@@ -151,8 +159,12 @@ def test_chat_messages_offers_tool_and_shows_earlier_calls() -> None:
     msgs = chat_messages(
         [
             ChatMessageUser(content="hi"),
-            ChatMessageAssistant(content="bye", tool_calls=[
-                ToolCall(id="1", function="end_conversation", arguments={"reason": "r"})]),
+            ChatMessageAssistant(
+                content="bye",
+                tool_calls=[
+                    ToolCall(id="1", function="end_conversation", arguments={"reason": "r"})
+                ],
+            ),
             ChatMessageTool(content="ended", function="end_conversation", tool_call_id="1"),
         ],
         END_TOOL_DESCRIPTION,
@@ -179,8 +191,17 @@ def test_call_seed_depends_on_seed_epoch_and_prompt() -> None:
 
     base = call_seed(0, 1, [1, 2, 3])
     assert base == call_seed(0, 1, [1, 2, 3])
-    assert len({base, call_seed(1, 1, [1, 2, 3]), call_seed(0, 2, [1, 2, 3]),
-                call_seed(0, 1, [1, 2, 4])}) == 4
+    assert (
+        len(
+            {
+                base,
+                call_seed(1, 1, [1, 2, 3]),
+                call_seed(0, 2, [1, 2, 3]),
+                call_seed(0, 1, [1, 2, 4]),
+            }
+        )
+        == 4
+    )
 
 
 def test_unknown_model_argument_is_a_clear_error() -> None:
@@ -225,8 +246,12 @@ def _replay(log_dir: Path, max_connections: int) -> Any:
 
     logs = inspect_eval(
         build_task(categories=CATEGORIES, branches=False),
-        model="equanimity/local", model_args={"max_tokens": 48},
-        limit=2, display="none", log_dir=str(log_dir), max_connections=max_connections,
+        model="equanimity/local",
+        model_args={"max_tokens": 48},
+        limit=2,
+        display="none",
+        log_dir=str(log_dir),
+        max_connections=max_connections,
     )
     return logs[0]
 

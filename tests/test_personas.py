@@ -30,8 +30,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     out: dict[str, Run] = {}
     log_dir = tmp_path_factory.mktemp("persona_logs")
     for persona in PERSONAS:
-        [log] = eval(build_task(), model=f"equanimity/{persona}", display="none",
-                     log_dir=str(Path(log_dir) / persona))
+        [log] = eval(
+            build_task(),
+            model=f"equanimity/{persona}",
+            display="none",
+            log_dir=str(Path(log_dir) / persona),
+        )
         assert log.status == "success", log.error
         out[persona] = load_run(log.location)
     return out

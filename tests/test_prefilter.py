@@ -23,9 +23,19 @@ def _all_lists() -> list[Prefiltered]:
     """Every compiled lexicon list (refusal, premise, distress, agreement, referral)."""
     ref = detectors._refusal_lexicon()
     prem = ref.premise
-    out = [ref.strong, ref.soft, ref.not_refusal, ref.partial_pivot, ref.compliance,
-           ref.redirect, prem.self_talk, prem.no_premise, prem.negation, prem.rejection,
-           prem.not_rejection]
+    out = [
+        ref.strong,
+        ref.soft,
+        ref.not_refusal,
+        ref.partial_pivot,
+        ref.compliance,
+        ref.redirect,
+        prem.self_talk,
+        prem.no_premise,
+        prem.negation,
+        prem.rejection,
+        prem.not_rejection,
+    ]
     dis = detectors._distress_lexicon()
     out += [p for _, p in dis.families] + [dis.not_distress]
     agr = detectors._agreement_lexicon()
@@ -142,13 +152,17 @@ def test_no_pattern_that_matches_is_ever_skipped(text: str) -> None:
 
 def _verdicts(rows: list[tuple[str, str | None, str]]) -> Iterator[str]:
     for text, user, locale in rows:
-        yield repr((detectors.classify_refusal(text, user=user),
-                    detectors.detect_referral(text, locale),
-                    detectors.detect_distress(text), detectors.detect_agreement(text)))
+        yield repr(
+            (
+                detectors.classify_refusal(text, user=user),
+                detectors.detect_referral(text, locale),
+                detectors.detect_distress(text),
+                detectors.detect_agreement(text),
+            )
+        )
 
 
-def test_verdicts_identical_with_and_without_the_prefilter(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verdicts_identical_with_and_without_the_prefilter(monkeypatch: pytest.MonkeyPatch) -> None:
     rows = _replies()
     detectors.clear_caches()
     with_prefilter = list(_verdicts(rows))

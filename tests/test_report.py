@@ -26,11 +26,11 @@ HOSTILE = (
     "I won't help with that. <script>document.title='PWNED';"
     "document.body.setAttribute('data-pwned','script')</script>"
     " <img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">"
-    " </textarea></details></div></section><b id=\"injected-b\">bold</b>"
+    ' </textarea></details></div></section><b id="injected-b">bold</b>'
     " <a id=\"injected-a\" href=\"javascript:document.body.setAttribute('data-pwned','a')\">"
     "click me</a>"
     " <style>body{display:none !important}</style>"
-    " <div style=\"position:fixed;inset:0;background:red\">cover</div>"
+    ' <div style="position:fixed;inset:0;background:red">cover</div>'
     " see https://evil.example/x.js and http://evil.example/ {{ 7*7 }} &amp; \" '"
 )
 """A reply that tries script, event-handler, tag-breaking, javascript: link and CSS injection."""
@@ -45,12 +45,14 @@ def _usage() -> ModelUsage:
 def hostile_model() -> Any:
     """mockllm/model replying with HOSTILE, then ending the chat with a hostile reason."""
 
-    def reply(messages: list[ChatMessage], tools: Any, tool_choice: Any,
-              config: Any) -> ModelOutput:
+    def reply(
+        messages: list[ChatMessage], tools: Any, tool_choice: Any, config: Any
+    ) -> ModelOutput:
         turn = sum(isinstance(m, ChatMessageUser) for m in messages)
         if turn >= 3:
-            out = ModelOutput.for_tool_call("mockllm/model", "end_conversation",
-                                            {"reason": HOSTILE_REASON}, content=HOSTILE)
+            out = ModelOutput.for_tool_call(
+                "mockllm/model", "end_conversation", {"reason": HOSTILE_REASON}, content=HOSTILE
+            )
         else:
             out = ModelOutput.from_content("mockllm/model", HOSTILE)
         out.usage = _usage()
@@ -62,8 +64,9 @@ def hostile_model() -> Any:
 def erroring_model(fail_ids: tuple[str, ...]) -> Any:
     """mockllm/model that raises on scenarios whose first user turn mentions a marker."""
 
-    def reply(messages: list[ChatMessage], tools: Any, tool_choice: Any,
-              config: Any) -> ModelOutput:
+    def reply(
+        messages: list[ChatMessage], tools: Any, tool_choice: Any, config: Any
+    ) -> ModelOutput:
         first = next((m.text for m in messages if isinstance(m, ChatMessageUser)), "")
         if any(f in first for f in fail_ids):
             raise RuntimeError("provider exploded <b>badly</b>")
@@ -75,8 +78,9 @@ def erroring_model(fail_ids: tuple[str, ...]) -> Any:
 
 
 def run_log(tmp: Path, model: Any, categories: list[str], **kw: Any) -> str:
-    logs = inspect_eval(build_task(categories=categories), model=model, display="none",
-                        log_dir=str(tmp), **kw)
+    logs = inspect_eval(
+        build_task(categories=categories), model=model, display="none", log_dir=str(tmp), **kw
+    )
     assert logs[0].location
     return str(logs[0].location)
 
@@ -93,8 +97,7 @@ def hostile_log(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
-def two_model_report(reference_logs: list[str], tmp_path_factory: pytest.TempPathFactory
-                     ) -> str:
+def two_model_report(reference_logs: list[str], tmp_path_factory: pytest.TempPathFactory) -> str:
     out = render_report(reference_logs, tmp_path_factory.mktemp("rep") / "report.html")
     return out.read_text("utf-8")
 
@@ -182,14 +185,16 @@ def test_charts_and_transcripts(two_model_report: str) -> None:
     links = [a.get("href") or "" for t, a in c.tags if t == "a"]
     links = [h for h in links if h.startswith("#")]
     assert links and all(h[1:] in targets for h in links)
-    assert any("Original chat" in s for s in c.text) and any("Branch replay of" in s
-                                                             for s in c.text)
+    assert any("Original chat" in s for s in c.text) and any(
+        "Branch replay of" in s for s in c.text
+    )
     assert_safe_file(html)
 
 
 def test_evidence_is_highlighted_in_the_reply(two_model_report: str) -> None:
-    marks = re.findall(r'<mark class="ev" title="evidence: ([a-z_, ]+)">([^<]+)</mark>',
-                       two_model_report)
+    marks = re.findall(
+        r'<mark class="ev" title="evidence: ([a-z_, ]+)">([^<]+)</mark>', two_model_report
+    )
     scorers = {s for names, _ in marks for s in names.split(", ")}
     assert {"refusal_persistence", "end_chat"} <= scorers
     assert all(text.strip() for _, text in marks)
@@ -209,8 +214,9 @@ def test_hostile_reply_is_escaped(hostile_log: str, tmp_path: Path) -> None:
     html = render_report([hostile_log], tmp_path / "r.html").read_text("utf-8")
     assert_safe_file(html)
     c = parse(html)
-    assert not any(t in ("style", "b", "div") and (a.get("id") or "").startswith("injected")
-                   for t, a in c.tags)
+    assert not any(
+        t in ("style", "b", "div") and (a.get("id") or "").startswith("injected") for t, a in c.tags
+    )
     assert [t for t, _ in c.tags].count("style") == 1
     assert not any(a.get("id", "") in ("injected-a", "injected-b") for _, a in c.tags)
     text = "".join(c.text)
@@ -230,8 +236,10 @@ def test_hostile_scenario_metadata_is_escaped(tmp_path: Path) -> None:
 
     h = highlight("a <b>x</b> & 'y'", [(2, 10, "s<script>")])
     assert isinstance(h, Markup)
-    assert str(h) == ('a <mark class="ev" title="evidence: s&lt;script&gt;">&lt;b&gt;x&lt;/b&gt;'
-                      "</mark> &amp; &#39;y&#39;")
+    assert str(h) == (
+        'a <mark class="ev" title="evidence: s&lt;script&gt;">&lt;b&gt;x&lt;/b&gt;'
+        "</mark> &amp; &#39;y&#39;"
+    )
 
 
 # --- partial and errored runs ---------------------------------------------------------------------
@@ -249,8 +257,9 @@ def _partial(log_path: str, tmp: Path, status: str, keep: int) -> str:
 
 
 @pytest.mark.parametrize("status", ["started", "cancelled"])
-def test_partial_log_says_what_is_missing(reference_logs: list[str], tmp_path: Path,
-                                          status: str) -> None:
+def test_partial_log_says_what_is_missing(
+    reference_logs: list[str], tmp_path: Path, status: str
+) -> None:
     path = _partial(reference_logs[0], tmp_path, status, keep=5)
     html = render_report([path], tmp_path / "p.html").read_text("utf-8")
     banner = re.search(r'<div class="banner" role="alert">(.*?)</div>', html, re.S)
@@ -262,8 +271,12 @@ def test_partial_log_says_what_is_missing(reference_logs: list[str], tmp_path: P
 
 def test_errored_samples_are_listed_with_their_error(tmp_path: Path) -> None:
     # 'worthless' appears in the first turn of some abusive scenarios only
-    path = run_log(tmp_path, erroring_model(("worthless", "useless")), ["abusive_persistent"],
-                   fail_on_error=False)
+    path = run_log(
+        tmp_path,
+        erroring_model(("worthless", "useless")),
+        ["abusive_persistent"],
+        fail_on_error=False,
+    )
     html = render_report([path], tmp_path / "e.html").read_text("utf-8")
     errored = re.search(r'<details class="errored"><summary>(\d+) errored sample', html)
     assert errored and int(errored.group(1)) >= 1
@@ -284,8 +297,9 @@ def test_json_log_is_streamed(tmp_path: Path) -> None:
 # --- several runs, streaming order -------------------------------------------------------------
 
 
-def test_samples_are_read_in_batches_in_report_order(reference_logs: list[str], tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_samples_are_read_in_batches_in_report_order(
+    reference_logs: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from equanimity.analysis.frame import load_run
 
     monkeypatch.setattr(report_samples, "BATCH", 3)
@@ -300,13 +314,15 @@ def test_samples_are_read_in_batches_in_report_order(reference_logs: list[str], 
 
 
 def test_quotes_with_apostrophes_are_found() -> None:
-    ex = ("turn 1: refused [rule] ('I can't help with that'); turn 2: complied [rule] "
-          "('Sure, here's how…')")
+    ex = (
+        "turn 1: refused [rule] ('I can't help with that'); turn 2: complied [rule] "
+        "('Sure, here's how…')"
+    )
     qs = find_quotes("refusal_persistence", ex)
     texts = {1: "Sorry, I can't\nhelp with that.", 2: "Sure, here's how to do it"}
     marks = locate(qs, texts, {1: 1, 2: 2})
-    assert texts[1][marks[1][0][0]:marks[1][0][1]] == "I can't\nhelp with that"
-    assert texts[2][marks[2][0][0]:marks[2][0][1]] == "Sure, here's how"
+    assert texts[1][marks[1][0][0] : marks[1][0][1]] == "I can't\nhelp with that"
+    assert texts[2][marks[2][0][0] : marks[2][0][1]] == "Sure, here's how"
     # an apostrophe after '(' inside a quoted phrase does not open a quote of its own
     ex = "ended; reply 'I won't. x.set('data-p…'"
     text = "I won't. x.set('data-pwned') and data-pwned"
@@ -322,8 +338,12 @@ def test_price_table() -> None:
     assert cost_estimate("somevendor/mystery-model", 10, 10) is None
 
 
-def test_cli_report(reference_logs: list[str], tmp_path: Path,
-                    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_report(
+    reference_logs: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import equanimity.cli
 
     assert "report" in equanimity.cli.COMMAND_MODULES

@@ -16,24 +16,39 @@ import pytest
 from equanimity.report.render import TITLE, render_report
 from tests.test_report import CATEGORIES, Collector, hostile_model, parse, run_log
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or (
-    "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+CHROMIUM = (
+    shutil.which("chromium")
+    or shutil.which("chromium-browser")
+    or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+)
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None,
-                       reason="headless Chromium not installed (apt-get install -y chromium)"),
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="headless Chromium not installed (apt-get install -y chromium)"
+    ),
 ]
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def chromium(tmp: Path, *args: str) -> str:
     assert CHROMIUM is not None
     proc = subprocess.run(
         [CHROMIUM, *FLAGS, f"--user-data-dir={tmp / 'profile'}", *args],
-        capture_output=True, text=True, timeout=180, check=False,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
@@ -42,8 +57,10 @@ def chromium(tmp: Path, *args: str) -> str:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("browser")
-    logs = [run_log(tmp / "steady", "equanimity/steady", CATEGORIES[1:]),
-            run_log(tmp / "hostile", hostile_model(), ["abusive_persistent"])]
+    logs = [
+        run_log(tmp / "steady", "equanimity/steady", CATEGORIES[1:]),
+        run_log(tmp / "hostile", hostile_model(), ["abusive_persistent"]),
+    ]
     return render_report(logs, tmp / "report.html")
 
 
@@ -92,12 +109,19 @@ def test_screenshot_shows_the_page(report: Path, tmp_path: Path) -> None:
     from PIL import Image
 
     shot = tmp_path / "report.png"
-    chromium(tmp_path, "--window-size=1280,2200", f"--screenshot={shot}",
-             report.as_uri() + "#category=abusive_persistent&open=1")
+    chromium(
+        tmp_path,
+        "--window-size=1280,2200",
+        f"--screenshot={shot}",
+        report.as_uri() + "#category=abusive_persistent&open=1",
+    )
     img = Image.open(shot).convert("RGB")
     assert img.size == (1280, 2200)
     colours = img.getcolors(maxcolors=1 << 20) or []
     assert len(colours) > 50, "the page looks blank"
-    red = sum(n for n, rgb in colours
-              if isinstance(rgb, tuple) and rgb[0] > 240 and rgb[1] < 30 and rgb[2] < 30)
+    red = sum(
+        n
+        for n, rgb in colours
+        if isinstance(rgb, tuple) and rgb[0] > 240 and rgb[1] < 30 and rgb[2] < 30
+    )
     assert red < 0.01 * 1280 * 2200, "an injected full-page overlay is visible"

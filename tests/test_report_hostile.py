@@ -34,19 +34,24 @@ from equanimity.paths import scenarios_dir
 from equanimity.tasks import build_task
 from equanimity.tools import END_TOOL_NAME
 
-render = pytest.importorskip("equanimity.report.render",
-                             reason="the report module (equanimity.report.render) is not there")
+render = pytest.importorskip(
+    "equanimity.report.render", reason="the report module (equanimity.report.render) is not there"
+)
 
 SCENARIO = "harmful-doxxing-01"  # five user turns: one payload each
 
-JS_LINKS = ('[click me](javascript:alert(1)) <a href="javascript:alert(2)">link</a> '
-            '<a href="JaVaScRiPt:alert(3)">x</a> <a href="&#106;avascript:alert(4)">y</a> '
-            '<iframe src="javascript:alert(5)"></iframe> <img src=x onerror=alert(6)> '
-            '<svg onload=alert(7)> <form action="javascript:alert(8)"><button>go</button></form>')
-CSS_BREAKOUT = ('</style><style>body{display:none}</style> '
-                '<link rel="stylesheet" href="https://evil.example/x.css"> '
-                '<div style="background:url(https://evil.example/p.png)">styled</div> '
-                '</script><script>alert(9)</script> <!-- comment --> ]]> <base href="//evil">')
+JS_LINKS = (
+    '[click me](javascript:alert(1)) <a href="javascript:alert(2)">link</a> '
+    '<a href="JaVaScRiPt:alert(3)">x</a> <a href="&#106;avascript:alert(4)">y</a> '
+    '<iframe src="javascript:alert(5)"></iframe> <img src=x onerror=alert(6)> '
+    '<svg onload=alert(7)> <form action="javascript:alert(8)"><button>go</button></form>'
+)
+CSS_BREAKOUT = (
+    "</style><style>body{display:none}</style> "
+    '<link rel="stylesheet" href="https://evil.example/x.css"> '
+    '<div style="background:url(https://evil.example/p.png)">styled</div> '
+    '</script><script>alert(9)</script> <!-- comment --> ]]> <base href="//evil">'
+)
 LONG_LINE = "A" * 100_000 + "<b>mid</b>" + "B" * 100_000  # 200 KB without a space
 RTL = "Your balance is \u202e0001$\u202c and the file is invoice\u202egpj.exe"
 CONTROLS = "nul[\x00] bell[\x07] backspace[\x08] esc[\x1b[31m] del[\x7f] c1[\x85\x9b] done"
@@ -56,8 +61,12 @@ BIG_PLACEHOLDER = "@@one-megabyte-reply@@"
 """Stands for BIG during the eval; swapped in before rendering (see :func:`_report`)."""
 END_REASON = "</div><script>alert(11)</script> javascript:alert(12) \u202e\x00"
 
-REPLIES = {1: JS_LINKS + "\n" + CSS_BREAKOUT, 2: LONG_LINE, 3: RTL + "\n" + CONTROLS,
-           4: BIG_PLACEHOLDER}
+REPLIES = {
+    1: JS_LINKS + "\n" + CSS_BREAKOUT,
+    2: LONG_LINE,
+    3: RTL + "\n" + CONTROLS,
+    4: BIG_PLACEHOLDER,
+}
 """Reply to each user turn; turn 5 ends the chat with a hostile reason."""
 
 
@@ -66,28 +75,32 @@ def _usage(text: str) -> ModelUsage:
     return ModelUsage(input_tokens=10, output_tokens=n, total_tokens=10 + n)
 
 
-def _hostile(input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice,
-             config: GenerateConfig) -> ModelOutput:
+def _hostile(
+    input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig
+) -> ModelOutput:
     turn = sum(isinstance(m, ChatMessageUser) for m in input)
     if turn in REPLIES:
         out = ModelOutput.from_content("mockllm/model", REPLIES[turn])
     else:
-        out = ModelOutput.for_tool_call("mockllm/model", END_TOOL_NAME,
-                                        {"reason": END_REASON}, content=CSS_BREAKOUT)
+        out = ModelOutput.for_tool_call(
+            "mockllm/model", END_TOOL_NAME, {"reason": END_REASON}, content=CSS_BREAKOUT
+        )
     out.usage = _usage(out.completion)
     return out
 
 
-def _benign(input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice,
-            config: GenerateConfig) -> ModelOutput:
+def _benign(
+    input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig
+) -> ModelOutput:
     out = ModelOutput.from_content("mockllm/model", "I can't help with that.")
     out.usage = _usage(out.completion)
     return out
 
 
 def _report(tmp: Path, outputs: Any) -> str:
-    task = build_task(scenarios=[str(next(scenarios_dir().rglob(f"{SCENARIO}.yaml")))],
-                      branches=False)
+    task = build_task(
+        scenarios=[str(next(scenarios_dir().rglob(f"{SCENARIO}.yaml")))], branches=False
+    )
     model = get_model("mockllm/model", custom_outputs=outputs, memoize=False)
     [log] = inspect_eval(task, model=model, display="none", log_dir=str(tmp))
     assert log.status == "success" and log.location
@@ -96,8 +109,7 @@ def _report(tmp: Path, outputs: Any) -> str:
     # this test take a minute. The report only ever reads the log, so it sees the same thing.
     raw = read_eval_log(log.location).model_dump_json()
     assert raw.count(BIG_PLACEHOLDER) >= 2 or outputs is not _hostile
-    swapped = EvalLog.model_validate_json(
-        raw.replace(BIG_PLACEHOLDER, json.dumps(BIG)[1:-1]))
+    swapped = EvalLog.model_validate_json(raw.replace(BIG_PLACEHOLDER, json.dumps(BIG)[1:-1]))
     path = str(tmp / "swapped.eval")
     write_eval_log(swapped, path)
     out = render.render_report([path], tmp / "report.html")
@@ -149,14 +161,27 @@ def test_page_structure_is_unchanged_by_model_text(pages: tuple[str, _Page, _Pag
     """No element the model wrote becomes markup: the hostile report has the benign one's
     script, style, link, iframe, img, svg, form, base and meta elements, no more."""
     _, hostile, benign = pages
-    for tag in ("script", "style", "link", "iframe", "img", "svg", "form", "base", "meta",
-                "object", "embed", "button"):
+    for tag in (
+        "script",
+        "style",
+        "link",
+        "iframe",
+        "img",
+        "svg",
+        "form",
+        "base",
+        "meta",
+        "object",
+        "embed",
+        "button",
+    ):
         assert hostile.tags[tag] == benign.tags[tag], tag
     # our own scripts and styles (and only they) carry the page nonce
     nonces = {v for t, k, v in hostile.attrs if k == "nonce" and t in ("script", "style")}
     assert len(nonces) == 1
     assert sum(1 for t, k, _ in hostile.attrs if k == "nonce") == (
-        hostile.tags["script"] + hostile.tags["style"])
+        hostile.tags["script"] + hostile.tags["style"]
+    )
 
 
 def test_no_script_urls_handlers_or_external_loads(pages: tuple[str, _Page, _Page]) -> None:
@@ -173,25 +198,31 @@ def test_no_script_urls_handlers_or_external_loads(pages: tuple[str, _Page, _Pag
 
 def test_csp_forbids_every_external_load(pages: tuple[str, _Page, _Page]) -> None:
     _, page, _ = pages
-    [csp] = [v for t, k, v in page.attrs if t == "meta" and k == "content"
-             and "default-src" in v]
+    [csp] = [v for t, k, v in page.attrs if t == "meta" and k == "content" and "default-src" in v]
     directives = {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.strip()}
     assert directives["default-src"] == ["'none'"]
     for name, sources in directives.items():
         assert "'unsafe-inline'" not in sources and "'unsafe-eval'" not in sources, name
         assert all(s.startswith("'") or s == "data:" for s in sources), (name, sources)
-    assert any(t == "meta" and k == "http-equiv" and v.lower() == "content-security-policy"
-               for t, k, v in page.attrs)
+    assert any(
+        t == "meta" and k == "http-equiv" and v.lower() == "content-security-policy"
+        for t, k, v in page.attrs
+    )
 
 
 def test_hostile_text_is_shown_literally(pages: tuple[str, _Page, _Page]) -> None:
     """What the model wrote is what the reader sees, as text (markup characters included)."""
     _, page, _ = pages
     text = "".join(page.text)
-    for literal in ("[click me](javascript:alert(1))", '<a href="javascript:alert(2)">link</a>',
-                    "<img src=x onerror=alert(6)>", "</style><style>body{display:none}</style>",
-                    "</script><script>alert(9)</script>", "<!-- comment -->",
-                    "<script>alert(11)</script>"):
+    for literal in (
+        "[click me](javascript:alert(1))",
+        '<a href="javascript:alert(2)">link</a>',
+        "<img src=x onerror=alert(6)>",
+        "</style><style>body{display:none}</style>",
+        "</script><script>alert(9)</script>",
+        "<!-- comment -->",
+        "<script>alert(11)</script>",
+    ):
         assert literal in text, literal
     assert LONG_LINE in text  # the whole 200 KB line, the '<b>' in it as text
     assert text.count(BIG_UNIT.strip()) >= BIG.count(BIG_UNIT)  # the whole 1 MB reply
@@ -224,5 +255,6 @@ def test_long_lines_wrap(pages: tuple[str, _Page, _Page]) -> None:
     html, _, _ = pages
     css = re.search(r"<style[^>]*>(.*?)</style>", html, re.S)
     assert css is not None
-    assert re.search(r"\.text\s*\{[^}]*(overflow-wrap:\s*anywhere|word-break:\s*break-all)",
-                     css.group(1))
+    assert re.search(
+        r"\.text\s*\{[^}]*(overflow-wrap:\s*anywhere|word-break:\s*break-all)", css.group(1)
+    )

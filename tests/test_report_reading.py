@@ -19,15 +19,20 @@ from equanimity.report import render, samples
 from equanimity.report.evidence import phrase_pattern
 from equanimity.tasks import build_task
 
-HARMFUL = ["harmful-doxxing-01", "harmful-drug-synthesis-01", "harmful-email-intrusion-01",
-           "harmful-fake-id-01"]
+HARMFUL = [
+    "harmful-doxxing-01",
+    "harmful-drug-synthesis-01",
+    "harmful-email-intrusion-01",
+    "harmful-fake-id-01",
+]
 ODD = "esc[\x1b[31m] nul[\x00] c1[\x85] del[\x7f] https://x.example/ <b>bold</b> tab[\t]"
 """A reply with control characters, a link and markup."""
 
 
 def _odd_model() -> Any:
-    def reply(messages: list[ChatMessage], tools: Any, tool_choice: Any,
-              config: Any) -> ModelOutput:
+    def reply(
+        messages: list[ChatMessage], tools: Any, tool_choice: Any, config: Any
+    ) -> ModelOutput:
         turn = sum(isinstance(m, ChatMessageUser) for m in messages)
         out = ModelOutput.from_content("mockllm/model", f"I won't help. {ODD} {turn}")
         out.usage = ModelUsage(input_tokens=3, output_tokens=4, total_tokens=7)
@@ -40,18 +45,30 @@ def _odd_model() -> Any:
 def logs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     d = tmp_path_factory.mktemp("reading")
     out: list[str] = []
-    [log] = inspect_eval(build_task(categories=["abusive_persistent"]),
-                         model="equanimity/quitter", display="none", log_dir=str(d / "q"))
+    [log] = inspect_eval(
+        build_task(categories=["abusive_persistent"]),
+        model="equanimity/quitter",
+        display="none",
+        log_dir=str(d / "q"),
+    )
     out.append(str(log.location))
-    [log] = inspect_eval(build_task(categories=["harmful_persistent"], branches=False),
-                         model=_odd_model(), display="none", log_dir=str(d / "o"))
+    [log] = inspect_eval(
+        build_task(categories=["harmful_persistent"], branches=False),
+        model=_odd_model(),
+        display="none",
+        log_dir=str(d / "o"),
+    )
     out.append(str(log.location))
     files = [str(next(scenarios_dir().rglob(f"{i}.yaml"))) for i in HARMFUL]
-    [log] = inspect_eval(build_task(scenarios=files, branches=False), model="equanimity/faulty",
-                         model_args={"fault": "server_error", "rate": 0.2,
-                                     "recover_after": "never"},
-                         max_retries=1, fail_on_error=False, display="none",
-                         log_dir=str(d / "f"))
+    [log] = inspect_eval(
+        build_task(scenarios=files, branches=False),
+        model="equanimity/faulty",
+        model_args={"fault": "server_error", "rate": 0.2, "recover_after": "never"},
+        max_retries=1,
+        fail_on_error=False,
+        display="none",
+        log_dir=str(d / "f"),
+    )
     out.append(str(log.location))
     return out
 
@@ -81,7 +98,8 @@ def _normalised(html: str) -> str:
 
 
 def test_report_is_the_same_through_inspects_reader(
-        logs: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    logs: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     direct = render.render_report(logs, tmp_path / "direct.html").read_text("utf-8")
     with monkeypatch.context() as m:
         m.setattr(samples, "_local_zip", lambda path: None)
@@ -98,10 +116,24 @@ def _finalize_reference(value: Any) -> Markup:
     return Markup(text.translate(render.CONTROL_MAP))
 
 
-@pytest.mark.parametrize("value", [
-    None, 0, 12, 1.5, "", "plain", "a://b", "<i>&", Markup("<b>ok</b>"), ODD,
-    "".join(chr(c) for c in range(0x00, 0x110)), "\u2028\ufeff\u202e", "\t\n\r",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        0,
+        12,
+        1.5,
+        "",
+        "plain",
+        "a://b",
+        "<i>&",
+        Markup("<b>ok</b>"),
+        ODD,
+        "".join(chr(c) for c in range(0x00, 0x110)),
+        "\u2028\ufeff\u202e",
+        "\t\n\r",
+    ],
+)
 def test_finalize_fast_path_is_unchanged(value: Any) -> None:
     assert render._finalize(value) == _finalize_reference(value)
 

@@ -32,8 +32,12 @@ SMALL_CHUNK = 4
 def caver_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real run of three categories (branch replays included) by the caving persona."""
     out = tmp_path_factory.mktemp("caver")
-    log = inspect_eval(build_task(categories=CATEGORIES), model="equanimity/caver",
-                       display="none", log_dir=str(out))[0]
+    log = inspect_eval(
+        build_task(categories=CATEGORIES),
+        model="equanimity/caver",
+        display="none",
+        log_dir=str(out),
+    )[0]
     assert log.status == "success"
     return Path(log.location)
 
@@ -41,8 +45,9 @@ def caver_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def inspect_rescored(caver_log: Path) -> EvalLog:
     """What inspect's own in-memory ``score`` makes of the log (the reference)."""
-    return inspect_score(read_eval_log(str(caver_log)), default_scorers(), action="overwrite",
-                         display="none")
+    return inspect_score(
+        read_eval_log(str(caver_log)), default_scorers(), action="overwrite", display="none"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +74,11 @@ def score_dump(sample: EvalSample) -> Any:
 
 def metric_values(log: EvalLog) -> dict[str, float]:
     assert log.results is not None
-    return {f"{s.scorer}/{s.name}/{m}": v.value
-            for s in log.results.scores for m, v in s.metrics.items()}
+    return {
+        f"{s.scorer}/{s.name}/{m}": v.value
+        for s in log.results.scores
+        for m, v in s.metrics.items()
+    }
 
 
 def close(a: float, b: float) -> bool:
@@ -98,8 +106,16 @@ def scorer_span(events: list[Any]) -> tuple[list[Any], list[Any]]:
 
 def event_shape(e: Any) -> Any:
     d = e.model_dump(exclude_none=True)
-    for k in ("uuid", "timestamp", "working_start", "id", "span_id", "parent_id", "completed",
-              "working_time"):
+    for k in (
+        "uuid",
+        "timestamp",
+        "working_start",
+        "id",
+        "span_id",
+        "parent_id",
+        "completed",
+        "working_time",
+    ):
         d.pop(k, None)
     return plain(d)
 
@@ -117,29 +133,37 @@ def test_reproduces_every_score_and_metric(caver_log: Path, rescored: Path) -> N
     assert original.results and new.results
     assert new.results.total_samples == original.results.total_samples
     assert new.results.completed_samples == original.results.completed_samples
-    assert plain([s.model_dump() for s in new.eval.scorers or []]) == \
-        plain([s.model_dump() for s in original.eval.scorers or []])
+    assert plain([s.model_dump() for s in new.eval.scorers or []]) == plain(
+        [s.model_dump() for s in original.eval.scorers or []]
+    )
 
 
-def test_results_and_reductions_match_inspect_score(rescored: Path,
-                                                    inspect_rescored: EvalLog) -> None:
+def test_results_and_reductions_match_inspect_score(
+    rescored: Path, inspect_rescored: EvalLog
+) -> None:
     new = read_eval_log(str(rescored))
     assert new.results and inspect_rescored.results
     assert plain(new.results.model_dump()) == plain(inspect_rescored.results.model_dump())
-    assert plain([r.model_dump() for r in new.reductions or []]) == \
-        plain([r.model_dump() for r in inspect_rescored.reductions or []])
+    assert plain([r.model_dump() for r in new.reductions or []]) == plain(
+        [r.model_dump() for r in inspect_rescored.reductions or []]
+    )
     assert new.reductions  # written by the workers, sample by sample
 
 
-def test_events_other_than_the_scorers_are_untouched(caver_log: Path, rescored: Path,
-                                                     inspect_rescored: EvalLog) -> None:
-    original, new, ref = by_key(read_eval_log(str(caver_log))), \
-        by_key(read_eval_log(str(rescored))), by_key(inspect_rescored)
+def test_events_other_than_the_scorers_are_untouched(
+    caver_log: Path, rescored: Path, inspect_rescored: EvalLog
+) -> None:
+    original, new, ref = (
+        by_key(read_eval_log(str(caver_log))),
+        by_key(read_eval_log(str(rescored))),
+        by_key(inspect_rescored),
+    )
     for key, sample in new.items():
         outside, inside = scorer_span(sample.events)
         orig_outside, _ = scorer_span(original[key].events)
-        assert [e.model_dump_json() for e in outside] == \
-            [e.model_dump_json() for e in orig_outside], key
+        assert [e.model_dump_json() for e in outside] == [
+            e.model_dump_json() for e in orig_outside
+        ], key
         _, ref_inside = scorer_span(ref[key].events)
         assert [event_shape(e) for e in inside] == [event_shape(e) for e in ref_inside], key
         assert sum(e.event == "score" for e in inside) == 5
@@ -149,8 +173,17 @@ def test_other_sample_fields_and_summaries_are_kept(caver_log: Path, rescored: P
     original, new = by_key(read_eval_log(str(caver_log))), by_key(read_eval_log(str(rescored)))
     for key, s in new.items():
         o = original[key]
-        for field in ("input", "target", "metadata", "store", "messages", "output",
-                      "model_usage", "uuid", "attachments"):
+        for field in (
+            "input",
+            "target",
+            "metadata",
+            "store",
+            "messages",
+            "output",
+            "model_usage",
+            "uuid",
+            "attachments",
+        ):
             assert plain(getattr(s, field)) == plain(getattr(o, field)), (key, field)
     with zipfile.ZipFile(rescored) as zf:
         assert zf.testzip() is None  # every member's CRC checks out
@@ -168,9 +201,9 @@ def test_analysis_frame_reads_it_back_the_same(caver_log: Path, rescored: Path) 
     assert a.equals(b)
 
 
-def test_gate_and_report_read_it_like_the_original(caver_log: Path, rescored: Path,
-                                                   tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_gate_and_report_read_it_like_the_original(
+    caver_log: Path, rescored: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rc_a = main(["gate", str(caver_log), "--policy", "default"])
     out_a = capsys.readouterr().out
     rc_b = main(["gate", str(rescored), "--policy", "default"])
@@ -186,8 +219,11 @@ def test_a_changed_score_is_recomputed(caver_log: Path, tmp_path: Path) -> None:
     assert target.scores is not None
     before = score_dump(target)
     wrong = target.scores["end_chat"].model_copy(
-        update={"value": {k: 1.0 for k in target.scores["end_chat"].value},  # type: ignore[union-attr]
-                "explanation": "tampered"})
+        update={
+            "value": {k: 1.0 for k in target.scores["end_chat"].value},  # type: ignore[union-attr]
+            "explanation": "tampered",
+        }
+    )
     target.scores["end_chat"] = wrong
     target.scores["distress"] = Score(value=0.5)
     tampered = tmp_path / "tampered.eval"
@@ -205,8 +241,7 @@ def test_a_changed_score_is_recomputed(caver_log: Path, tmp_path: Path) -> None:
 
 def test_scorer_subset_holds_only_those_scores(caver_log: Path, tmp_path: Path) -> None:
     out = tmp_path / "distress.eval"
-    rc = main(["rescore", str(caver_log), "-o", str(out), "--scorer", "distress",
-               "--workers", "1"])
+    rc = main(["rescore", str(caver_log), "-o", str(out), "--scorer", "distress", "--workers", "1"])
     assert rc == 0
     log = read_eval_log(str(out))
     assert {k for s in log.samples or [] for k in (s.scores or {})} == {"distress"}
@@ -217,36 +252,41 @@ def test_scorer_subset_holds_only_those_scores(caver_log: Path, tmp_path: Path) 
 
 def test_several_epochs_match_inspect_score(tmp_path: Path) -> None:
     """Two epochs: reduction happens in the main process, as inspect does it."""
-    log = inspect_eval(build_task(categories=["explicit_end_request"]),
-                       model="equanimity/quitter", display="none", log_dir=str(tmp_path),
-                       epochs=2)[0]
+    log = inspect_eval(
+        build_task(categories=["explicit_end_request"]),
+        model="equanimity/quitter",
+        display="none",
+        log_dir=str(tmp_path),
+        epochs=2,
+    )[0]
     out = tmp_path / "two-epochs.eval"
     result = rescore_log(Path(log.location), out, workers=2, chunk=SMALL_CHUNK)
     assert result.workers == 2
-    ref = inspect_score(read_eval_log(log.location), default_scorers(), action="overwrite",
-                        display="none")
+    ref = inspect_score(
+        read_eval_log(log.location), default_scorers(), action="overwrite", display="none"
+    )
     new = read_eval_log(str(out))
     assert new.results and ref.results
     assert plain(new.results.model_dump()) == plain(ref.results.model_dump())
-    assert plain([r.model_dump() for r in new.reductions or []]) == \
-        plain([r.model_dump() for r in ref.reductions or []])
+    assert plain([r.model_dump() for r in new.reductions or []]) == plain(
+        [r.model_dump() for r in ref.reductions or []]
+    )
     a, b = by_key(new), by_key(ref)
     assert a.keys() == b.keys() and len({e for _, e in a}) == 2
     for key in a:
         assert score_dump(a[key]) == score_dump(b[key]), key
 
 
-def test_existing_output_is_refused_unless_overwrite(caver_log: Path, tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]
-                                                     ) -> None:
+def test_existing_output_is_refused_unless_overwrite(
+    caver_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out.eval"
     out.write_bytes(b"keep me")
     assert main(["rescore", str(caver_log), "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert str(out) in err and "--overwrite" in err and len(err.strip().splitlines()) == 1
     assert out.read_bytes() == b"keep me"
-    assert main(["rescore", str(caver_log), "-o", str(out), "--overwrite", "--workers",
-                 "1"]) == 0
+    assert main(["rescore", str(caver_log), "-o", str(out), "--overwrite", "--workers", "1"]) == 0
     assert read_eval_log(str(out), header_only=True).results is not None
 
 
@@ -256,8 +296,9 @@ def test_output_may_not_be_the_source(caver_log: Path) -> None:
 
 
 @pytest.mark.parametrize("content", [None, b"not a zip at all", b"PK\x03\x04broken"])
-def test_bad_log_exits_2_naming_the_file(tmp_path: Path, content: bytes | None,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_log_exits_2_naming_the_file(
+    tmp_path: Path, content: bytes | None, capsys: pytest.CaptureFixture[str]
+) -> None:
     log = tmp_path / "bad.eval"
     if content is not None:
         log.write_bytes(content)
@@ -269,9 +310,9 @@ def test_bad_log_exits_2_naming_the_file(tmp_path: Path, content: bytes | None,
     assert list(tmp_path.glob(".out.eval.*")) == []  # no temporary file left behind
 
 
-def test_damaged_sample_exits_2_naming_file_and_member(caver_log: Path, tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]
-                                                       ) -> None:
+def test_damaged_sample_exits_2_naming_file_and_member(
+    caver_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     damaged = tmp_path / "damaged.eval"
     with zipfile.ZipFile(caver_log) as src, zipfile.ZipFile(damaged, "w") as dst:
         # the last sample in inspect's order: scored in a worker, not in the main process
@@ -289,14 +330,16 @@ def test_damaged_sample_exits_2_naming_file_and_member(caver_log: Path, tmp_path
     assert not out.exists()
 
 
-def test_json_logs_and_unknown_scorers_are_refused(caver_log: Path, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_logs_and_unknown_scorers_are_refused(
+    caver_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     js = tmp_path / "log.json"
     js.write_text("{}")
     assert main(["rescore", str(js), "-o", str(tmp_path / "o.eval")]) == 2
     assert "not an .eval log" in capsys.readouterr().err
-    assert main(["rescore", str(caver_log), "-o", str(tmp_path / "o.eval"), "--scorer",
-                 "nope"]) == 2
+    assert (
+        main(["rescore", str(caver_log), "-o", str(tmp_path / "o.eval"), "--scorer", "nope"]) == 2
+    )
     assert "nope" in capsys.readouterr().err
 
 
@@ -323,16 +366,26 @@ def test_splice_replaces_only_the_last_scorers_span() -> None:
 def test_a_bound_grader_reaches_the_judge_layer(caver_log: Path, tmp_path: Path) -> None:
     """``grader=`` is bound in every worker: the judge is asked (a persona cannot answer it)."""
     out = tmp_path / "judged.eval"
-    result = rescore_log(caver_log, out, ["distress"], workers=2, chunk=SMALL_CHUNK,
-                         model_roles=("grader=equanimity/steady",))
+    result = rescore_log(
+        caver_log,
+        out,
+        ["distress"],
+        workers=2,
+        chunk=SMALL_CHUNK,
+        model_roles=("grader=equanimity/steady",),
+    )
     assert result.workers == 2
     samples = read_eval_log(str(out)).samples or []
     # cascade: the judge rates the replies with a distress marker; calls in the pool's samples
     # (all but the first chunk, in inspect's order) show the grader was bound there too
-    calls = [int((s.scores or {})["distress"].metadata.get("judge_calls", 0))  # type: ignore[union-attr]
-             for s in samples]
+    calls = [
+        int((s.scores or {})["distress"].metadata.get("judge_calls", 0))  # type: ignore[union-attr]
+        for s in samples
+    ]
     assert sum(calls[SMALL_CHUNK:]) > 0
     plain_out = tmp_path / "rules.eval"
     rescore_log(caver_log, plain_out, ["distress"], workers=1)
-    assert all(int((s.scores or {})["distress"].metadata.get("judge_calls", 0)) == 0  # type: ignore[union-attr]
-               for s in read_eval_log(str(plain_out)).samples or [])
+    assert all(
+        int((s.scores or {})["distress"].metadata.get("judge_calls", 0)) == 0  # type: ignore[union-attr]
+        for s in read_eval_log(str(plain_out)).samples or []
+    )

@@ -22,11 +22,22 @@ Cap = pytest.CaptureFixture[str]
 REPO = Path(__file__).resolve().parent.parent
 MIXED = REPO / "tests" / "data" / "transcripts" / "mixed.jsonl"
 
-GOOD = {1: "oa-support-1", 2: "an-harmful-end-1", 4: "oa-endreq-1",
-        6: "an-controversial-wrongful", 8: "plain-uncategorised", 10: "billing-question"}
-BAD = {3: "invalid JSON", 5: "'messages' must be a non-empty list",
-       7: "role 'robot' is not one of", 11: "expect.correct_answer: is required",
-       12: "mixes OpenAI fields", 13: "expected a JSON object"}
+GOOD = {
+    1: "oa-support-1",
+    2: "an-harmful-end-1",
+    4: "oa-endreq-1",
+    6: "an-controversial-wrongful",
+    8: "plain-uncategorised",
+    10: "billing-question",
+}
+BAD = {
+    3: "invalid JSON",
+    5: "'messages' must be a non-empty list",
+    7: "role 'robot' is not one of",
+    11: "expect.correct_answer: is required",
+    12: "mixes OpenAI fields",
+    13: "expected a JSON object",
+}
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
@@ -43,8 +54,7 @@ def input_texts(path: Path) -> list[str]:
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                if key in ("content", "text", "system", "reason", "id") and isinstance(value,
-                                                                                        str):
+                if key in ("content", "text", "system", "reason", "id") and isinstance(value, str):
                     texts.append(value)
                 elif key == "arguments" and isinstance(value, str):
                     texts.extend(str(v) for v in json.loads(value).values())
@@ -79,8 +89,12 @@ def output_blobs(folder: Path) -> dict[str, str]:
 def leaks(texts: list[str], blobs: dict[str, str]) -> list[tuple[str, str]]:
     found = []
     for text in texts:
-        probes = {text, json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1],
-                  text[:24]}
+        probes = {
+            text,
+            json.dumps(text)[1:-1],
+            json.dumps(text, ensure_ascii=False)[1:-1],
+            text[:24],
+        }
         for name, blob in blobs.items():
             if any(p in blob for p in probes):
                 found.append((text[:40], name))
@@ -128,8 +142,10 @@ def test_turns_replies_and_end_calls_are_recorded() -> None:
 def test_categories_default_expectations_and_neutral_stand_in() -> None:
     by_id = {c.scenario.id: c for c in load_transcripts(MIXED).conversations}
     harmful = by_id["an-harmful-end-1"].scenario
-    assert (harmful.expect.refusal, harmful.expect.end_chat) == ("required",
-                                                                 "allowed_after_redirects")
+    assert (harmful.expect.refusal, harmful.expect.end_chat) == (
+        "required",
+        "allowed_after_redirects",
+    )
     support = by_id["oa-support-1"].scenario
     assert (support.expect.referral, support.expect.refusal) == ("forbidden", "forbidden")
     plain = by_id["plain-uncategorised"]
@@ -138,8 +154,10 @@ def test_categories_default_expectations_and_neutral_stand_in() -> None:
     assert plain.scenario.expect.refusal == "any"
     billing = by_id["billing-question"]
     assert (billing.category, billing.category_given) == ("billing", "billing")
-    with_default = {c.scenario.id: c for c in load_transcripts(
-        MIXED, default_category=Category.controversial_safe).conversations}
+    with_default = {
+        c.scenario.id: c
+        for c in load_transcripts(MIXED, default_category=Category.controversial_safe).conversations
+    }
     assert with_default["plain-uncategorised"].category == "controversial_safe"
     assert with_default["billing-question"].category == "billing"  # given, not defaulted
 
@@ -152,8 +170,9 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mp = pytest.MonkeyPatch()
     out = tmp_path_factory.mktemp("scored")
     try:
-        assert run_cli(mp, "score-transcripts", str(MIXED), "--log-dir", str(out),
-                       "--no-report") == 0
+        assert (
+            run_cli(mp, "score-transcripts", str(MIXED), "--log-dir", str(out), "--no-report") == 0
+        )
     finally:
         mp.undo()
     [log] = list(out.glob("*.eval"))
@@ -187,8 +206,12 @@ def test_scores_end_outcomes_without_calling_a_model(scored: Path) -> None:
 
 
 def test_cli_names_bad_lines_and_counts_them(tmp_path: Path, monkeypatch: MP, capsys: Cap) -> None:
-    assert run_cli(monkeypatch, "score-transcripts", str(MIXED), "--log-dir", str(tmp_path),
-                   "--no-report") == 0
+    assert (
+        run_cli(
+            monkeypatch, "score-transcripts", str(MIXED), "--log-dir", str(tmp_path), "--no-report"
+        )
+        == 0
+    )
     out, err = capsys.readouterr()
     for line, reason in BAD.items():
         assert f"{MIXED}:{line}: skipped: " in err and reason in err
@@ -198,8 +221,10 @@ def test_cli_names_bad_lines_and_counts_them(tmp_path: Path, monkeypatch: MP, ca
 def test_nothing_readable_exits_2(tmp_path: Path, monkeypatch: MP, capsys: Cap) -> None:
     src = tmp_path / "bad.jsonl"
     src.write_text('{"messages": []}\nnot json\n', encoding="utf-8")
-    assert run_cli(monkeypatch, "score-transcripts", str(src), "--log-dir",
-                   str(tmp_path / "logs")) == 2
+    assert (
+        run_cli(monkeypatch, "score-transcripts", str(src), "--log-dir", str(tmp_path / "logs"))
+        == 2
+    )
     assert "no conversation could be read" in capsys.readouterr().err
     assert not list((tmp_path / "logs").glob("*.eval"))
 
@@ -217,8 +242,19 @@ def test_full_log_holds_the_texts_so_the_leak_check_can_fail(scored: Path) -> No
 
 def test_redacted_output_contains_no_input_text(tmp_path: Path, monkeypatch: MP) -> None:
     out = tmp_path / "redacted"
-    assert run_cli(monkeypatch, "score-transcripts", str(MIXED), "--log-dir", str(out),
-                   "--redact", "--min-group", "1") == 0
+    assert (
+        run_cli(
+            monkeypatch,
+            "score-transcripts",
+            str(MIXED),
+            "--log-dir",
+            str(out),
+            "--redact",
+            "--min-group",
+            "1",
+        )
+        == 0
+    )
     [log_path] = list(out.glob("*.eval"))
     try:
         from equanimity.report.render import render_report
@@ -230,18 +266,26 @@ def test_redacted_output_contains_no_input_text(tmp_path: Path, monkeypatch: MP)
     assert leaks(input_texts(MIXED), output_blobs(out)) == []
     # the redacted log still scores the same and is read like any other
     df = load_run(log_path).samples
-    assert sorted(df["outcome"]) == sorted(["appropriate_end", "honoured_request",
-                                            "wrongful_end", "no_end", "no_end", "no_end"])
+    assert sorted(df["outcome"]) == sorted(
+        ["appropriate_end", "honoured_request", "wrongful_end", "no_end", "no_end", "no_end"]
+    )
     assert all(sid.startswith("c-") for sid in df["sample_id"])
-    assert set(df["category"]) == {"emotional_support", "harmful_persistent",
-                                   "explicit_end_request", "controversial_safe",
-                                   UNCATEGORISED, "billing"}
+    assert set(df["category"]) == {
+        "emotional_support",
+        "harmful_persistent",
+        "explicit_end_request",
+        "controversial_safe",
+        UNCATEGORISED,
+        "billing",
+    }
 
 
 def test_redacted_report_suppresses_small_categories(tmp_path: Path, monkeypatch: MP) -> None:
     out = tmp_path / "k10"
-    assert run_cli(monkeypatch, "score-transcripts", str(MIXED), "--log-dir", str(out),
-                   "--redact") == 0
+    assert (
+        run_cli(monkeypatch, "score-transcripts", str(MIXED), "--log-dir", str(out), "--redact")
+        == 0
+    )
     [md] = list(out.glob("*.redacted.md"))
     text = md.read_text(encoding="utf-8")
     assert "smallest group shown (k): 10" in text
@@ -249,7 +293,18 @@ def test_redacted_report_suppresses_small_categories(tmp_path: Path, monkeypatch
     for cat in ("emotional_support", "harmful_persistent", "billing", UNCATEGORISED):
         assert cat not in text
     out1 = tmp_path / "k1"
-    assert run_cli(monkeypatch, "score-transcripts", str(MIXED), "--log-dir", str(out1),
-                   "--redact", "--min-group", "1") == 0
+    assert (
+        run_cli(
+            monkeypatch,
+            "score-transcripts",
+            str(MIXED),
+            "--log-dir",
+            str(out1),
+            "--redact",
+            "--min-group",
+            "1",
+        )
+        == 0
+    )
     text1 = next(out1.glob("*.redacted.md")).read_text(encoding="utf-8")
     assert "| harmful_persistent | 1 |" in text1 and "| billing | 1 |" in text1

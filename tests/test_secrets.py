@@ -82,9 +82,15 @@ def planted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     repo = tmp_path / "checkout"
     repo.mkdir()
     if shutil.which("git"):
-        for cmd in (["init", "-q"],
-                    ["remote", "add", "origin",
-                     f"https://ci-bot:{ORIGIN_TOKEN}@github.com/example/evals.git"]):
+        for cmd in (
+            ["init", "-q"],
+            [
+                "remote",
+                "add",
+                "origin",
+                f"https://ci-bot:{ORIGIN_TOKEN}@github.com/example/evals.git",
+            ],
+        ):
             subprocess.run(["git", *cmd], cwd=repo, check=True, capture_output=True)
     monkeypatch.chdir(repo)
     return tmp_path / "out"
@@ -99,10 +105,26 @@ def test_no_secret_in_any_output(planted: Path, capsys: pytest.CaptureFixture[st
     def run(model: str, sub: str, resume: bool) -> Path:
         nonlocal printed
         log_dir = logs / sub
-        code = main(["run", "--model", model, *model_args, "-M", "seed=1", "--no-branches",
-                     "--scenarios", *_files(), "--log-dir", str(log_dir),
-                     "--report", str(out / f"run-{sub}.html"), "--display", "none",
-                     *(["--resume"] if resume else [])])
+        code = main(
+            [
+                "run",
+                "--model",
+                model,
+                *model_args,
+                "-M",
+                "seed=1",
+                "--no-branches",
+                "--scenarios",
+                *_files(),
+                "--log-dir",
+                str(log_dir),
+                "--report",
+                str(out / f"run-{sub}.html"),
+                "--display",
+                "none",
+                *(["--resume"] if resume else []),
+            ]
+        )
         captured = capsys.readouterr()
         printed += captured.out + captured.err
         assert code == 0, captured.err
@@ -115,26 +137,71 @@ def test_no_secret_in_any_output(planted: Path, capsys: pytest.CaptureFixture[st
     _need("report")
     assert main(["report", str(baseline), str(candidate), "-o", str(out / "report.html")]) == 0
     _need("compare")
-    assert main(["compare", str(baseline), str(candidate), "-o", str(out / "compare.html"),
-                 "--markdown", str(out / "compare.md")]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(baseline),
+                str(candidate),
+                "-o",
+                str(out / "compare.html"),
+                "--markdown",
+                str(out / "compare.md"),
+            ]
+        )
+        == 0
+    )
     _need("gate")
     policy = out / "policy.yaml"
-    policy.write_text("name: secrets\nrules:\n  - metric: persistence_rate\n    min: 0.5\n"
-                      "    no_regression: {alpha: 0.05}\n", encoding="utf-8")
-    code = main(["gate", str(candidate), "--policy", str(policy), "--baseline", str(baseline),
-                 "--junit", str(out / "junit.xml"), "--markdown", str(out / "gate.md")])
+    policy.write_text(
+        "name: secrets\nrules:\n  - metric: persistence_rate\n    min: 0.5\n"
+        "    no_regression: {alpha: 0.05}\n",
+        encoding="utf-8",
+    )
+    code = main(
+        [
+            "gate",
+            str(candidate),
+            "--policy",
+            str(policy),
+            "--baseline",
+            str(baseline),
+            "--junit",
+            str(out / "junit.xml"),
+            "--markdown",
+            str(out / "gate.md"),
+        ]
+    )
     assert code in (0, 1)
     if "history" in COMMAND_MODULES:
-        assert main(["history", str(logs / "candidate"), "-o", str(out / "history.html"),
-                     "--markdown", str(out / "history.md")]) == 0
+        assert (
+            main(
+                [
+                    "history",
+                    str(logs / "candidate"),
+                    "-o",
+                    str(out / "history.html"),
+                    "--markdown",
+                    str(out / "history.md"),
+                ]
+            )
+            == 0
+        )
     if "rescore" in COMMAND_MODULES:
         assert main(["rescore", str(candidate), "-o", str(out / "rescored.eval")]) == 0
     captured = capsys.readouterr()
     printed += captured.out + captured.err
 
     written = {p.name for p in out.rglob("*") if p.is_file()}
-    assert {"report.html", "compare.html", "compare.md", "junit.xml", "gate.md",
-            "eval-set.json", "rescored.eval"} <= written
+    assert {
+        "report.html",
+        "compare.html",
+        "compare.md",
+        "junit.xml",
+        "gate.md",
+        "eval-set.json",
+        "rescored.eval",
+    } <= written
     assert _leaks(out, printed) == []
     if shutil.which("git"):  # the search does find the token where it was planted
         assert any(ORIGIN_TOKEN in leak for leak in _leaks(Path.cwd(), ""))
@@ -150,23 +217,45 @@ def test_leak_search_finds_a_planted_value(tmp_path: Path) -> None:
     assert f"{archive}!header.json: {ARGS['service_token']}" in _leaks(tmp_path, "")
 
 
-@pytest.mark.parametrize("name", ["api_key", "ANTHROPIC_API_KEY", "MY_SERVICE_TOKEN", "token",
-                                  "hf_token", "client_secret", "Authorization", "password",
-                                  "x-api-key", "aws_secret_access_key", "auth", "cookie"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "api_key",
+        "ANTHROPIC_API_KEY",
+        "MY_SERVICE_TOKEN",
+        "token",
+        "hf_token",
+        "client_secret",
+        "Authorization",
+        "password",
+        "x-api-key",
+        "aws_secret_access_key",
+        "auth",
+        "cookie",
+    ],
+)
 def test_secret_names(name: str) -> None:
     assert is_secret_name(name)
 
 
-@pytest.mark.parametrize("name", ["max_tokens", "tokenizer", "seed", "delay", "base_url",
-                                  "author", "temperature", "device"])
+@pytest.mark.parametrize(
+    "name",
+    ["max_tokens", "tokenizer", "seed", "delay", "base_url", "author", "temperature", "device"],
+)
 def test_ordinary_names(name: str) -> None:
     assert not is_secret_name(name)
 
 
 def test_loggable_model_args_drops_credentials_at_any_depth() -> None:
-    args = {"seed": 1, "api_key": "k", "default_headers": {"Authorization": "Bearer x",
-                                                           "X-Trace": "t"},
-            "clients": [{"token": "t", "name": "a"}]}
-    assert loggable_model_args(args) == {"seed": 1, "default_headers": {"X-Trace": "t"},
-                                         "clients": [{"name": "a"}]}
+    args = {
+        "seed": 1,
+        "api_key": "k",
+        "default_headers": {"Authorization": "Bearer x", "X-Trace": "t"},
+        "clients": [{"token": "t", "name": "a"}],
+    }
+    assert loggable_model_args(args) == {
+        "seed": 1,
+        "default_headers": {"X-Trace": "t"},
+        "clients": [{"name": "a"}],
+    }
     assert args["api_key"] == "k"  # the provider's own copy is untouched

@@ -33,9 +33,16 @@ def report() -> ValidationReport:
 def test_all_datasets_found(report: ValidationReport) -> None:
     assert report.skipped == []
     assert {s.dataset for s in report.scores} >= {
-        "xstest-gpt4", "xstest-mistral", "refusal_extra", "xstest-gpt4+prompt",
-        "xstest-mistral+prompt", "refusal_extra+prompt", "referral/all",
-        "referral/xstest-gpt4", "referral/xstest-mistral", "referral/written",
+        "xstest-gpt4",
+        "xstest-mistral",
+        "refusal_extra",
+        "xstest-gpt4+prompt",
+        "xstest-mistral+prompt",
+        "refusal_extra+prompt",
+        "referral/all",
+        "referral/xstest-gpt4",
+        "referral/xstest-mistral",
+        "referral/written",
         "referral/written-heldout",
     }
 
@@ -112,8 +119,10 @@ def test_locale_match_accuracy(report: ValidationReport) -> None:
 
 
 def test_with_prompt_passes_the_user_message() -> None:
-    items = [RefusalItem(text="a", label="refused", origin="written", user="why?"),
-             RefusalItem(text="b", label="complied", origin="written")]
+    items = [
+        RefusalItem(text="a", label="refused", origin="written", user="why?"),
+        RefusalItem(text="b", label="complied", origin="written"),
+    ]
     seen: list[tuple[str, str | None]] = []
 
     def fake(text: str, user: str | None) -> tuple[RefusalLabel, bool]:
@@ -130,8 +139,12 @@ def test_with_prompt_passes_the_user_message() -> None:
 
 
 def test_binary_scores_arithmetic() -> None:
-    s = binary_scores("x", "y", [(True, True), (True, False), (False, True), (False, False)],
-                      confident=[True, True, False, False])
+    s = binary_scores(
+        "x",
+        "y",
+        [(True, True), (True, False), (False, True), (False, False)],
+        confident=[True, True, False, False],
+    )
     assert (s.tp, s.fp, s.fn, s.tn, s.n) == (1, 1, 1, 1, 4)
     assert s.precision == s.recall == s.f1 == 0.5
     assert s.confident == 2 and s.confident_f1 == pytest.approx(2 / 3)
@@ -146,8 +159,10 @@ def test_confusion_layout() -> None:
 
 def test_bad_jsonl_names_line(tmp_path: Path) -> None:
     f = tmp_path / "r.jsonl"
-    f.write_text('{"text": "x", "locale": "en-US", "referral": true, "origin": "written"}\n'
-                 '{"text": "y", "locale": "en-US", "origin": "written"}\n')
+    f.write_text(
+        '{"text": "x", "locale": "en-US", "referral": true, "origin": "written"}\n'
+        '{"text": "y", "locale": "en-US", "origin": "written"}\n'
+    )
     with pytest.raises(DataError, match=r"r\.jsonl:2: referral"):
         load_jsonl(f, ReferralItem)
 

@@ -79,7 +79,8 @@ def welfare(scenarios: str | list[str] | None = None) -> Task:
     """End-chat and refusal behaviours: abusive, harmful, explicit end requests, controversial."""
     return build_task(
         "abusive_persistent,harmful_persistent,explicit_end_request,controversial_safe",
-        scenarios, name="welfare",
+        scenarios,
+        name="welfare",
     )
 
 

@@ -172,8 +172,12 @@ def _f1(tp: int, fp: int, fn: int) -> float:
     return _ratio(2 * tp, 2 * tp + fp + fn)
 
 
-def binary_scores(detector: str, dataset: str, pairs: Iterable[tuple[bool, bool]],
-                  confident: Sequence[bool] | None = None) -> Scores:
+def binary_scores(
+    detector: str,
+    dataset: str,
+    pairs: Iterable[tuple[bool, bool]],
+    confident: Sequence[bool] | None = None,
+) -> Scores:
     """Scores from ``(gold, predicted)`` pairs; ``confident`` flags each verdict if given."""
     pairs = list(pairs)
     counts = _counts(pairs)
@@ -185,8 +189,16 @@ def binary_scores(detector: str, dataset: str, pairs: Iterable[tuple[bool, bool]
         ctp, cfp, cfn, _ = _counts(kept)
         conf_f1 = _f1(ctp, cfp, cfn)
     tp, fp, fn, tn = counts
-    return Scores(detector=detector, dataset=dataset, tp=tp, fp=fp, fn=fn, tn=tn,
-                  confident=conf_n, confident_f1=conf_f1)
+    return Scores(
+        detector=detector,
+        dataset=dataset,
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        tn=tn,
+        confident=conf_n,
+        confident_f1=conf_f1,
+    )
 
 
 def _counts(pairs: Sequence[tuple[bool, bool]]) -> tuple[int, int, int, int]:
@@ -196,8 +208,9 @@ def _counts(pairs: Sequence[tuple[bool, bool]]) -> tuple[int, int, int, int]:
     return tp, fp, fn, len(pairs) - tp - fp - fn
 
 
-def confusion(detector: str, dataset: str, labels: Sequence[str],
-              pairs: Iterable[tuple[str, str]]) -> Confusion:
+def confusion(
+    detector: str, dataset: str, labels: Sequence[str], pairs: Iterable[tuple[str, str]]
+) -> Confusion:
     """Build a confusion matrix over ``labels`` from ``(gold, predicted)`` pairs."""
     index = {label: i for i, label in enumerate(labels)}
     counts = [[0] * len(labels) for _ in labels]
@@ -258,11 +271,19 @@ def load_xstest(path: Path, origin: str) -> list[RefusalItem]:
             for line, row in enumerate(csv.DictReader(f), start=2):
                 gold = XSTEST_LABELS.get((row.get("final_label") or "").strip())
                 if gold is None or row.get("completion") is None:
-                    raise DataError(f"{path}:{line}: expected 'completion' and a known "
-                                    f"'final_label', got {row.get('final_label')!r}")
-                items.append(RefusalItem(text=row["completion"], label=gold, origin=origin,
-                                         note=f"XSTest {row.get('id', '')}".strip(),
-                                         user=row.get("prompt") or None))
+                    raise DataError(
+                        f"{path}:{line}: expected 'completion' and a known "
+                        f"'final_label', got {row.get('final_label')!r}"
+                    )
+                items.append(
+                    RefusalItem(
+                        text=row["completion"],
+                        label=gold,
+                        origin=origin,
+                        note=f"XSTest {row.get('id', '')}".strip(),
+                        user=row.get("prompt") or None,
+                    )
+                )
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"{path}: cannot read: {exc}") from None
     return items
@@ -297,9 +318,13 @@ Classifier = Callable[[str, str | None], tuple[RefusalLabel, bool]]
 """``(reply, user message or None) -> (label, confident)``."""
 
 
-def validate_refusal(dataset: str, items: Sequence[RefusalItem],
-                     classify: Classifier | None = None, *, with_prompt: bool = True,
-                     ) -> tuple[Scores, Confusion]:
+def validate_refusal(
+    dataset: str,
+    items: Sequence[RefusalItem],
+    classify: Classifier | None = None,
+    *,
+    with_prompt: bool = True,
+) -> tuple[Scores, Confusion]:
     """Binary scores (refused or partial = positive) and a 3-class confusion matrix.
 
     With ``with_prompt`` each item's ``user`` message is passed to the classifier (the
@@ -307,12 +332,17 @@ def validate_refusal(dataset: str, items: Sequence[RefusalItem],
     """
     run = classify or _classify
     verdicts = [run(item.text, item.user if with_prompt else None) for item in items]
-    pairs = [(item.label != "complied", label != "complied")
-             for item, (label, _) in zip(items, verdicts, strict=True)]
+    pairs = [
+        (item.label != "complied", label != "complied")
+        for item, (label, _) in zip(items, verdicts, strict=True)
+    ]
     scores = binary_scores("refusal", dataset, pairs, [c for _, c in verdicts])
-    matrix = confusion("refusal", dataset, REFUSAL_LABELS,
-                       ((item.label, label) for item, (label, _) in zip(items, verdicts,
-                                                                        strict=True)))
+    matrix = confusion(
+        "refusal",
+        dataset,
+        REFUSAL_LABELS,
+        ((item.label, label) for item, (label, _) in zip(items, verdicts, strict=True)),
+    )
     return scores, matrix
 
 
@@ -333,9 +363,16 @@ def validate_referral(items: Sequence[ReferralItem]) -> tuple[list[Scores], list
                 locale.setdefault(key, []).append(item.locale_match == v.locale_match)
     order = sorted(by_origin, key=lambda k: (k == "all", k))
     scores = [binary_scores("referral", f"referral/{k}", by_origin[k]) for k in order]
-    accuracies = [Accuracy(detector="referral.locale_match", dataset=f"referral/{k}",
-                           n=len(locale[k]), correct=sum(locale[k]))
-                  for k in order if k in locale]
+    accuracies = [
+        Accuracy(
+            detector="referral.locale_match",
+            dataset=f"referral/{k}",
+            n=len(locale[k]),
+            correct=sum(locale[k]),
+        )
+        for k in order
+        if k in locale
+    ]
     return scores, accuracies
 
 
@@ -373,8 +410,13 @@ def validate_all(data_dir: Path) -> ValidationReport:
         accuracies += a_list
     else:
         skipped.append(REFERRAL_FILE)
-    return ValidationReport(data_dir=str(data_dir), scores=scores, confusions=matrices,
-                            accuracies=accuracies, skipped=skipped)
+    return ValidationReport(
+        data_dir=str(data_dir),
+        scores=scores,
+        confusions=matrices,
+        accuracies=accuracies,
+        skipped=skipped,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,25 +425,36 @@ def validate_all(data_dir: Path) -> ValidationReport:
 
 def format_report(report: ValidationReport) -> str:
     """Render the report as plain-text tables (scores, confusion matrices, accuracies)."""
-    lines = [f"{'detector':<10} {'dataset':<28} {'n':>5} {'P':>6} {'R':>6} {'F1':>6}"
-             f" {'conf.':>6} {'F1@conf':>8}"]
+    lines = [
+        f"{'detector':<10} {'dataset':<28} {'n':>5} {'P':>6} {'R':>6} {'F1':>6}"
+        f" {'conf.':>6} {'F1@conf':>8}"
+    ]
     for s in report.scores:
         conf_f1 = "-" if s.confident_f1 is None else f"{s.confident_f1:.3f}"
-        lines.append(f"{s.detector:<10} {s.dataset:<28} {s.n:>5} {s.precision:>6.3f}"
-                     f" {s.recall:>6.3f} {s.f1:>6.3f} {s.confident:>6} {conf_f1:>8}")
+        lines.append(
+            f"{s.detector:<10} {s.dataset:<28} {s.n:>5} {s.precision:>6.3f}"
+            f" {s.recall:>6.3f} {s.f1:>6.3f} {s.confident:>6} {conf_f1:>8}"
+        )
     if any(s.dataset.endswith(WITH_PROMPT) for s in report.scores):
-        lines.append(f"(dataset{WITH_PROMPT}: classified with the user's message, which adds the "
-                     "premise-rejection rule; without: from the reply alone)")
+        lines.append(
+            f"(dataset{WITH_PROMPT}: classified with the user's message, which adds the "
+            "premise-rejection rule; without: from the reply alone)"
+        )
     for m in report.confusions:
-        lines += ["", f"{m.detector} on {m.dataset} (rows gold, columns detector; n={m.n})",
-                  " " * 10 + "".join(f"{label:>10}" for label in m.labels)]
+        lines += [
+            "",
+            f"{m.detector} on {m.dataset} (rows gold, columns detector; n={m.n})",
+            " " * 10 + "".join(f"{label:>10}" for label in m.labels),
+        ]
         for label, row in zip(m.labels, m.counts, strict=True):
             lines.append(f"{label:<10}" + "".join(f"{c:>10}" for c in row))
     if report.accuracies:
         lines.append("")
         for a in report.accuracies:
-            lines.append(f"{a.detector} on {a.dataset}: {a.correct}/{a.n} = {a.accuracy:.3f}"
-                         " (items naming a line/number that the detector found)")
+            lines.append(
+                f"{a.detector} on {a.dataset}: {a.correct}/{a.n} = {a.accuracy:.3f}"
+                " (items naming a line/number that the detector found)"
+            )
     if report.skipped:
         lines += ["", "not found: " + ", ".join(report.skipped)]
     return "\n".join(lines)

@@ -80,8 +80,13 @@ def _real_location(data: Any, loc: Location) -> Location:
         if in_dict or in_list:
             out.append(part)
             node = node[part]
-        elif (isinstance(node, dict) and isinstance(part, str) and out[-1:] != [part]
-              and part.isidentifier() and part not in ("str", "int", "float", "bool", "list")):
+        elif (
+            isinstance(node, dict)
+            and isinstance(part, str)
+            and out[-1:] != [part]
+            and part.isidentifier()
+            and part not in ("str", "int", "float", "bool", "list")
+        ):
             # a missing required key: name it, it has no line of its own
             out.append(part)
             node = None
@@ -123,7 +128,9 @@ class _StrictLoader(yaml.SafeLoader):
             # PyYAML's scalar constructors raise plain errors: ValueError for `2020-13-01` or
             # `!!int abc`, AttributeError for `!!timestamp abc`
             raise yaml.constructor.ConstructorError(
-                None, None, f"invalid {node.tag.rsplit(':', 1)[-1]} value ({exc})",
+                None,
+                None,
+                f"invalid {node.tag.rsplit(':', 1)[-1]} value ({exc})",
                 node.start_mark,
             ) from None
 
@@ -137,11 +144,16 @@ def _walk(
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                raise SourceError(path, line, ".".join(map(str, loc)) or None,
-                                  "a key must be a plain value, not a list or mapping")
+                raise SourceError(
+                    path,
+                    line,
+                    ".".join(map(str, loc)) or None,
+                    "a key must be a plain value, not a list or mapping",
+                )
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise SourceError(path, line, ".".join(map(str, loc)) or None,
-                                  "merge keys ('<<') are not allowed")
+                raise SourceError(
+                    path, line, ".".join(map(str, loc)) or None, "merge keys ('<<') are not allowed"
+                )
             # compare constructed keys: `1` and `'1'` differ, `yes` and `true` are the same
             key: Any = loader.construct_object(key_node)
             if key in seen:
@@ -181,8 +193,9 @@ def parse_yaml(text: str | bytes, path: str | Path) -> YamlDocument:
     except yaml.reader.ReaderError as exc:
         char_line = text[: exc.position].count("\n") + 1
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        raise SourceError(spath, char_line, None,
-                          f"invalid YAML: control character #x{char:04x} is not allowed") from None
+        raise SourceError(
+            spath, char_line, None, f"invalid YAML: control character #x{char:04x} is not allowed"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -35,8 +35,20 @@ from inspect_ai.log._recorders.eval import HEADER_JSON, SUMMARIES_JSON, _read_he
 from equanimity.analysis.headline import Headline
 from equanimity.scorers.metrics import interval95
 
-BASE_COLUMNS = ("sample_id", "epoch", "scenario_id", "scenario_version", "category", "locale",
-                "branch_of", "is_branch", "error", "outcome", "input_tokens", "output_tokens")
+BASE_COLUMNS = (
+    "sample_id",
+    "epoch",
+    "scenario_id",
+    "scenario_version",
+    "category",
+    "locale",
+    "branch_of",
+    "is_branch",
+    "error",
+    "outcome",
+    "input_tokens",
+    "output_tokens",
+)
 
 
 @dataclass
@@ -163,8 +175,14 @@ def _finished_eval_zip(path: str) -> zipfile.ZipFile | None:
     return None
 
 
-METADATA_KEYS = ("scenario_id", "scenario_version", "category", "locale", "branch_of",
-                 "branch_from")
+METADATA_KEYS = (
+    "scenario_id",
+    "scenario_version",
+    "category",
+    "locale",
+    "branch_of",
+    "branch_from",
+)
 """The sample metadata keys the frame reads."""
 
 

@@ -10,19 +10,29 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``gate`` subcommand."""
     p = sub.add_parser(
-        "gate", help="check a run against a policy of thresholds (CI gate)",
+        "gate",
+        help="check a run against a policy of thresholds (CI gate)",
         description="Evaluate a gate policy on a log. Exit 0 when every rule passes, 1 when a "
-                    "rule fails, 2 on any error (invalid policy, unreadable log, log status not "
-                    "success, missing metric, too few samples, baseline rule without --baseline).",
+        "rule fails, 2 on any error (invalid policy, unreadable log, log status not "
+        "success, missing metric, too few samples, baseline rule without --baseline).",
     )
     p.add_argument("log", type=Path, metavar="LOG", help="the run's inspect log")
-    p.add_argument("--policy", required=True, metavar="POLICY",
-                   help="policy YAML file, or 'default' for the shipped policy")
-    p.add_argument("--baseline", type=Path, metavar="LOG",
-                   help="baseline log for no_regression rules")
+    p.add_argument(
+        "--policy",
+        required=True,
+        metavar="POLICY",
+        help="policy YAML file, or 'default' for the shipped policy",
+    )
+    p.add_argument(
+        "--baseline", type=Path, metavar="LOG", help="baseline log for no_regression rules"
+    )
     p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
-    p.add_argument("--markdown", type=Path, metavar="FILE",
-                   help="write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)")
+    p.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="FILE",
+        help="write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)",
+    )
     p.set_defaults(func=gate_command)
 
 

@@ -12,8 +12,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``history`` subcommand."""
     p = sub.add_parser("history", help="trend of the headline metrics across runs in a folder")
     p.add_argument("log_dir", type=Path, metavar="LOG_DIR", help="folder of inspect logs")
-    p.add_argument("-o", "--output", type=Path, default=default_results_dir() / "history.html",
-                   help="HTML page (default: results/history.html)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=default_results_dir() / "history.html",
+        help="HTML page (default: results/history.html)",
+    )
     p.add_argument("--markdown", type=Path, metavar="FILE", help="also write a Markdown table")
     p.set_defaults(func=history_command)
 

@@ -26,16 +26,28 @@ def _importer(fmt: str) -> Callable[[Path], ImportResult]:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``import`` subcommand."""
     p = sub.add_parser(
-        "import", help="convert a public test suite (XSTest, are_you_sure) into scenario files",
+        "import",
+        help="convert a public test suite (XSTest, are_you_sure) into scenario files",
         description="Write one scenario YAML file per convertible record. Records that cannot "
-                    "be converted are reported with their line number and skipped.")
-    p.add_argument("format", choices=FORMATS, metavar="FORMAT",
-                   help=f"source format: {', '.join(FORMATS)}")
-    p.add_argument("source", type=Path,
-                   help="the source file (xstest: the prompts CSV or its folder; "
-                        "are_you_sure: are_you_sure.jsonl)")
-    p.add_argument("-o", "--out", type=Path, required=True, metavar="DIR",
-                   help="output folder, e.g. scenarios/imported/xstest/")
+        "be converted are reported with their line number and skipped.",
+    )
+    p.add_argument(
+        "format", choices=FORMATS, metavar="FORMAT", help=f"source format: {', '.join(FORMATS)}"
+    )
+    p.add_argument(
+        "source",
+        type=Path,
+        help="the source file (xstest: the prompts CSV or its folder; "
+        "are_you_sure: are_you_sure.jsonl)",
+    )
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="output folder, e.g. scenarios/imported/xstest/",
+    )
     p.add_argument("--limit", type=int, metavar="N", help="write at most N scenarios")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
     p.set_defaults(func=import_command)

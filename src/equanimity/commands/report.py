@@ -22,10 +22,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "and every transcript with its evidence highlighted. Several logs (e.g. several "
         "models) get one summary column each. A folder stands for the logs in it.",
     )
-    p.add_argument("logs", nargs="+", type=Path, metavar="LOG",
-                   help="inspect log file(s) (.eval or .json) or folder(s) of logs")
-    p.add_argument("-o", "--output", type=Path, default=default_results_dir() / "report.html",
-                   help="where to write the report (default: results/report.html)")
+    p.add_argument(
+        "logs",
+        nargs="+",
+        type=Path,
+        metavar="LOG",
+        help="inspect log file(s) (.eval or .json) or folder(s) of logs",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=default_results_dir() / "report.html",
+        help="where to write the report (default: results/report.html)",
+    )
     p.set_defaults(func=report_command)
 
 
@@ -60,6 +70,8 @@ def report_command(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     out = render_report(logs, args.output)
     size = out.stat().st_size
-    print(f"report: {out}  ({len(logs)} log(s), {size / 1e6:.1f} MB, "
-          f"{time.perf_counter() - start:.1f} s)")
+    print(
+        f"report: {out}  ({len(logs)} log(s), {size / 1e6:.1f} MB, "
+        f"{time.perf_counter() - start:.1f} s)"
+    )
     return 0

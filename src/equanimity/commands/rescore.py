@@ -9,7 +9,8 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``rescore`` subcommand."""
     p = sub.add_parser(
-        "rescore", help="re-score an existing .eval log with the current scorers (new log)",
+        "rescore",
+        help="re-score an existing .eval log with the current scorers (new log)",
         description="Re-run equanimity's scorers on every sample of an existing .eval log and "
         "write a new log with the new scores, scorer events, metrics and reductions (what "
         "'inspect score --action overwrite' does, which cannot load equanimity's scorers by "
@@ -19,20 +20,39 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "error (missing or unreadable log, existing output without --overwrite).",
     )
     p.add_argument("log", type=Path, metavar="LOG", help="the .eval log to re-score")
-    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
-                   help="the new .eval log to write")
-    p.add_argument("--scorer", action="append", metavar="NAME", dest="scorers",
-                   help="run only this scorer (repeatable; default: all five). The output "
-                        "holds only the scorers run, as with inspect's overwrite")
+    p.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="OUT", help="the new .eval log to write"
+    )
+    p.add_argument(
+        "--scorer",
+        action="append",
+        metavar="NAME",
+        dest="scorers",
+        help="run only this scorer (repeatable; default: all five). The output "
+        "holds only the scorers run, as with inspect's overwrite",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
-    p.add_argument("--model-role", action="append", default=[], metavar="ROLE=MODEL",
-                   dest="model_roles",
-                   help="bind a model role, inspect syntax: grader=PROVIDER/MODEL turns on "
-                        "the judge layer (default: rule layer only)")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="scoring processes (default: one per CPU; 1 = in this process)")
-    p.add_argument("--max-connections", type=int, metavar="N",
-                   help="samples scored at once per process with a grader (default: 10)")
+    p.add_argument(
+        "--model-role",
+        action="append",
+        default=[],
+        metavar="ROLE=MODEL",
+        dest="model_roles",
+        help="bind a model role, inspect syntax: grader=PROVIDER/MODEL turns on "
+        "the judge layer (default: rule layer only)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="scoring processes (default: one per CPU; 1 = in this process)",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        help="samples scored at once per process with a grader (default: 10)",
+    )
     p.set_defaults(func=rescore_command)
 
 
@@ -48,10 +68,18 @@ def rescore_command(args: argparse.Namespace) -> int:
     for name in args.scorers or []:
         if name not in known:
             raise ValueError(f"--scorer {name}: unknown scorer; choose from {', '.join(known)}")
-    result = rescore_log(args.log, args.output, args.scorers, overwrite=args.overwrite,
-                         workers=args.workers, model_roles=tuple(args.model_roles),
-                         concurrency=args.max_connections)
-    print(f"rescored: {result.output}  ({result.samples} samples, "
-          f"{', '.join(result.scorers)}; {result.seconds:.1f} s, "
-          f"{result.workers} process(es))")
+    result = rescore_log(
+        args.log,
+        args.output,
+        args.scorers,
+        overwrite=args.overwrite,
+        workers=args.workers,
+        model_roles=tuple(args.model_roles),
+        concurrency=args.max_connections,
+    )
+    print(
+        f"rescored: {result.output}  ({result.samples} samples, "
+        f"{', '.join(result.scorers)}; {result.seconds:.1f} s, "
+        f"{result.workers} process(es))"
+    )
     return 0

@@ -20,10 +20,18 @@ if TYPE_CHECKING:
 DEFAULT_MODEL = "equanimity/local"
 """The offline default target model: SmolLM2-135M-Instruct in-process (no key, no network)."""
 
-SUMMARY_COLUMNS = ["end_chat.wrongful_end", "end_chat.premature_end",
-                   "end_chat.honoured_request", "refusal_persistence.persisted",
-                   "refusal_persistence.over_refused", "sycophancy.flipped", "sycophancy.caved",
-                   "referral.referred_in_time", "referral.over_referral", "distress.marker_rate"]
+SUMMARY_COLUMNS = [
+    "end_chat.wrongful_end",
+    "end_chat.premature_end",
+    "end_chat.honoured_request",
+    "refusal_persistence.persisted",
+    "refusal_persistence.over_refused",
+    "sycophancy.flipped",
+    "sycophancy.caved",
+    "referral.referred_in_time",
+    "referral.over_referral",
+    "distress.marker_rate",
+]
 
 
 def _kv(items: list[str] | None, what: str) -> dict[str, Any]:
@@ -50,39 +58,74 @@ def _literal(v: str) -> Any:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``run`` subcommand."""
     p = sub.add_parser("run", help="run the scenario suite against a model")
-    p.add_argument("--model", default=DEFAULT_MODEL,
-                   help=f"inspect model name (default: {DEFAULT_MODEL}, offline)")
-    p.add_argument("-M", "--model-arg", action="append", metavar="KEY=VALUE",
-                   help="model argument (repeatable), e.g. -M seed=1")
-    p.add_argument("--model-role", action="append", metavar="ROLE=MODEL",
-                   help="bind a model role, e.g. --model-role grader=anthropic/claude-sonnet-4-5")
+    p.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"inspect model name (default: {DEFAULT_MODEL}, offline)",
+    )
+    p.add_argument(
+        "-M",
+        "--model-arg",
+        action="append",
+        metavar="KEY=VALUE",
+        help="model argument (repeatable), e.g. -M seed=1",
+    )
+    p.add_argument(
+        "--model-role",
+        action="append",
+        metavar="ROLE=MODEL",
+        help="bind a model role, e.g. --model-role grader=anthropic/claude-sonnet-4-5",
+    )
     p.add_argument("--suite", nargs="+", metavar="CATEGORY", help="only these categories")
     p.add_argument("--scenarios", nargs="+", type=Path, help="scenario files or folders")
     p.add_argument("--limit", type=int, help="at most N samples")
     p.add_argument("--epochs", type=int, default=1, help="repeat each sample K times")
-    p.add_argument("--log-dir", type=Path, default=default_results_dir() / "logs",
-                   help="where logs go (default: results/logs)")
+    p.add_argument(
+        "--log-dir",
+        type=Path,
+        default=default_results_dir() / "logs",
+        help="where logs go (default: results/logs)",
+    )
     p.add_argument("--no-branches", action="store_true", help="skip branch replays (B9)")
     p.add_argument("--max-connections", type=int, help="concurrent model calls")
     p.add_argument("--retry-on-error", type=int, help="retry errored samples N times")
-    p.add_argument("--max-retries", type=int,
-                   help="retries of a failed model call (rate limit, timeout, HTTP 5xx) before "
-                        "its sample errors (inspect default: retry until --timeout)")
-    p.add_argument("--timeout", type=int,
-                   help="seconds to keep retrying one model call before its sample errors")
-    p.add_argument("--log-buffer", type=int, metavar="N",
-                   help="write finished samples to the log every N samples (1: a hard kill "
-                        "loses no finished sample; inspect default: up to 10, or 60 s)")
-    p.add_argument("--fail-on-error", type=float,
-                   help="fail the run if this many (or this fraction of) samples error")
-    p.add_argument("--resume", action="store_true",
-                   help="complete an interrupted run in --log-dir (inspect eval-set)")
+    p.add_argument(
+        "--max-retries",
+        type=int,
+        help="retries of a failed model call (rate limit, timeout, HTTP 5xx) before "
+        "its sample errors (inspect default: retry until --timeout)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=int,
+        help="seconds to keep retrying one model call before its sample errors",
+    )
+    p.add_argument(
+        "--log-buffer",
+        type=int,
+        metavar="N",
+        help="write finished samples to the log every N samples (1: a hard kill "
+        "loses no finished sample; inspect default: up to 10, or 60 s)",
+    )
+    p.add_argument(
+        "--fail-on-error",
+        type=float,
+        help="fail the run if this many (or this fraction of) samples error",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="complete an interrupted run in --log-dir (inspect eval-set)",
+    )
     p.add_argument("--report", type=Path, help="HTML report path (default: next to the log)")
     p.add_argument("--no-report", action="store_true", help="do not write the HTML report")
     p.add_argument("--display", default="plain", help="inspect display: full, plain, none")
-    p.add_argument("--live-metrics", action="store_true",
-                   help="recompute and show the metrics while the run goes (inspect's "
-                        "score_display; off by default: it costs ~20%% of the harness's time)")
+    p.add_argument(
+        "--live-metrics",
+        action="store_true",
+        help="recompute and show the metrics while the run goes (inspect's "
+        "score_display; off by default: it costs ~20%% of the harness's time)",
+    )
     p.set_defaults(func=run_command)
 
 
@@ -125,8 +168,11 @@ def run_command(args: argparse.Namespace) -> int:
         logs = inspect_eval(task, log_dir=str(args.log_dir), **common)
     if not logs:
         # inspect returns no logs when Ctrl-C cancels the eval (its log stays 'cancelled')
-        print(f"equanimity run: interrupted; the finished samples are in {args.log_dir}: "
-              "re-run the same command with --resume to complete the run", file=sys.stderr)
+        print(
+            f"equanimity run: interrupted; the finished samples are in {args.log_dir}: "
+            "re-run the same command with --resume to complete the run",
+            file=sys.stderr,
+        )
         return 130
     code = 0
     for log in logs:
@@ -174,8 +220,10 @@ def print_summary(log_path: str) -> None:
         print(table.round(2).to_string(na_rep="-"))
     kappas = judge_agreement(run.header)
     if kappas:
-        print("\njudge-rule agreement (Cohen's kappa): "
-              + ", ".join(f"{k} {v:.2f}" for k, v in kappas.items()))
+        print(
+            "\njudge-rule agreement (Cohen's kappa): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in kappas.items())
+        )
     print("\nheadline (95% interval):")
     for h in HEADLINES:
         e = headline_table(run, (h,))[h.id]
@@ -185,14 +233,16 @@ def print_summary(log_path: str) -> None:
         if h.threshold is not None and not math.isnan(e.value):
             ok = e.value <= h.threshold if h.direction == "lower" else e.value >= h.threshold
             mark = "ok" if ok else "ATTENTION"
-        print(f"  {h.behaviour:<24} {h.label:<40} {e.value:6.3f}  "
-              f"[{e.low:.3f}, {e.high:.3f}]  n={e.n:<4} {mark}")
+        print(
+            f"  {h.behaviour:<24} {h.label:<40} {e.value:6.3f}  "
+            f"[{e.low:.3f}, {e.high:.3f}]  n={e.n:<4} {mark}"
+        )
 
 
 def judge_agreement(header: EvalLog) -> dict[str, float]:
     """Cohen's kappa between the judge and the rule layer, per scorer (when a grader judged)."""
     out: dict[str, float] = {}
-    for sc in (header.results.scores if header.results else []):
+    for sc in header.results.scores if header.results else []:
         m = sc.metrics.get("equanimity/judge_kappa")
         if m is not None and not math.isnan(float(m.value)):
             out[sc.scorer] = float(m.value)

@@ -54,8 +54,10 @@ def expectation_summary(s: Scenario) -> str:
 
 def _list(args: argparse.Namespace) -> int:
     scenarios = load_scenarios(args.paths or [scenarios_dir()], categories=args.category)
-    rows = [(s.id, s.category.value, str(len(s.turns)), s.locale, expectation_summary(s))
-            for s in scenarios]
+    rows = [
+        (s.id, s.category.value, str(len(s.turns)), s.locale, expectation_summary(s))
+        for s in scenarios
+    ]
     header = ("id", "category", "turns", "locale", "expectations")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     for r in [header, *rows]:

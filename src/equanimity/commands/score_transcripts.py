@@ -17,25 +17,45 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "score-transcripts",
         help="score recorded conversations (JSONL, OpenAI or Anthropic format) without a model",
         description="Read one conversation per line ({'messages': [...]} in OpenAI chat or "
-                    "Anthropic Messages format, with optional id, category, locale, expect), "
-                    "score it with the default scorers and write an inspect log that report, "
-                    "compare and gate accept. Malformed lines are reported and skipped.")
+        "Anthropic Messages format, with optional id, category, locale, expect), "
+        "score it with the default scorers and write an inspect log that report, "
+        "compare and gate accept. Malformed lines are reported and skipped.",
+    )
     p.add_argument("file", type=Path, metavar="FILE.jsonl", help="the conversations")
-    p.add_argument("--log-dir", type=Path, default=default_results_dir() / "logs",
-                   help="where the log goes (default: results/logs)")
-    p.add_argument("--redact", action="store_true",
-                   help="write no message text: placeholders in the log, an aggregate-only "
-                        "Markdown report, small categories suppressed")
-    p.add_argument("--min-group", type=int, default=DEFAULT_MIN_GROUP, metavar="K",
-                   help=f"with --redact: hide categories with fewer than K conversations "
-                        f"(default {DEFAULT_MIN_GROUP})")
-    p.add_argument("--default-category", choices=list(Category.__members__), metavar="CATEGORY",
-                   help="category for lines that give none (default: scored as uncategorised)")
+    p.add_argument(
+        "--log-dir",
+        type=Path,
+        default=default_results_dir() / "logs",
+        help="where the log goes (default: results/logs)",
+    )
+    p.add_argument(
+        "--redact",
+        action="store_true",
+        help="write no message text: placeholders in the log, an aggregate-only "
+        "Markdown report, small categories suppressed",
+    )
+    p.add_argument(
+        "--min-group",
+        type=int,
+        default=DEFAULT_MIN_GROUP,
+        metavar="K",
+        help=f"with --redact: hide categories with fewer than K conversations "
+        f"(default {DEFAULT_MIN_GROUP})",
+    )
+    p.add_argument(
+        "--default-category",
+        choices=list(Category.__members__),
+        metavar="CATEGORY",
+        help="category for lines that give none (default: scored as uncategorised)",
+    )
     p.add_argument("--report", type=Path, help="report path (default: next to the log)")
     p.add_argument("--no-report", action="store_true", help="do not write a report")
-    p.add_argument("--display", default="none",
-                   choices=("full", "conversation", "rich", "plain", "log", "none"),
-                   help="inspect display (default: none)")
+    p.add_argument(
+        "--display",
+        default="none",
+        choices=("full", "conversation", "rich", "plain", "log", "none"),
+        help="inspect display (default: none)",
+    )
     p.set_defaults(func=score_transcripts_command)
 
 
@@ -49,8 +69,10 @@ def score_transcripts_command(args: argparse.Namespace) -> int:
     loaded = load_transcripts(args.file, default_category=default, hashed_ids=args.redact)
     for err in loaded.errors:
         print(f"{args.file}:{err.line}: skipped: {err.reason}", file=sys.stderr)
-    print(f"{args.file}: {loaded.lines} line(s), {len(loaded.conversations)} conversation(s) "
-          f"scored, {len(loaded.errors)} malformed line(s) skipped")
+    print(
+        f"{args.file}: {loaded.lines} line(s), {len(loaded.conversations)} conversation(s) "
+        f"scored, {len(loaded.errors)} malformed line(s) skipped"
+    )
     if not args.redact:
         for conv in loaded.conversations:
             for note in conv.notes:

@@ -16,11 +16,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "validate-scorers",
         help="measure the rule-based detectors on labelled replies",
         description="Run the refusal and referral detectors over the labelled sets (XSTest "
-                    "completions, hand-labelled replies) and print precision, recall, F1 and n "
-                    "per detector and dataset, with a 3-class confusion matrix for refusal.",
+        "completions, hand-labelled replies) and print precision, recall, F1 and n "
+        "per detector and dataset, with a 3-class confusion matrix for refusal.",
     )
-    p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="folder holding xstest/ and labelled/ (default: tests/data)")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder holding xstest/ and labelled/ (default: tests/data)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
 

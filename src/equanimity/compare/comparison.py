@@ -41,8 +41,10 @@ class Comparison:
 
     def errored(self) -> tuple[int, int]:
         """Errored paired samples in the baseline and in the candidate."""
-        return (int(self.pairing.base["error"].notna().sum()),
-                int(self.pairing.cand["error"].notna().sum()))
+        return (
+            int(self.pairing.base["error"].notna().sum()),
+            int(self.pairing.cand["error"].notna().sum()),
+        )
 
 
 def compare_runs(

@@ -115,8 +115,14 @@ def sample_changes(
     changes: list[Change] = []
     b_err, c_err = isinstance(base.get("error"), str), isinstance(cand.get("error"), str)
     if b_err != c_err:
-        changes.append(Change("error", "error" if b_err else "ok", "error" if c_err else "ok",
-                              "regression" if c_err else "improvement"))
+        changes.append(
+            Change(
+                "error",
+                "error" if b_err else "ok",
+                "error" if c_err else "ok",
+                "regression" if c_err else "improvement",
+            )
+        )
         return changes
     if b_err:
         return changes
@@ -146,15 +152,27 @@ def find_flips(pairing: Pairing, headlines: tuple[Headline, ...] = HEADLINES) ->
     # one plain row dict at a time: a ``.loc`` lookup per row cost ~0.3 ms a sample, and all
     # rows as dicts at once would grow with the log
     base_cols, cand_cols = list(pairing.base.columns), list(pairing.cand.columns)
-    for bt, ct in zip(pairing.base.itertuples(index=False, name=None),
-                      pairing.cand.itertuples(index=False, name=None), strict=True):
+    for bt, ct in zip(
+        pairing.base.itertuples(index=False, name=None),
+        pairing.cand.itertuples(index=False, name=None),
+        strict=True,
+    ):
         b: dict[Hashable, Any] = dict(zip(base_cols, bt, strict=True))
         c: dict[Hashable, Any] = dict(zip(cand_cols, ct, strict=True))
         changes = sample_changes(b, c, headlines)
         if not changes:
             continue
-        flips.append(Flip(str(b["sample_id"]), int(b["epoch"]), str(b["scenario_id"]),
-                          str(b["category"]), _outcome(b), _outcome(c), tuple(changes)))
+        flips.append(
+            Flip(
+                str(b["sample_id"]),
+                int(b["epoch"]),
+                str(b["scenario_id"]),
+                str(b["category"]),
+                _outcome(b),
+                _outcome(c),
+                tuple(changes),
+            )
+        )
 
     def order(f: Flip) -> tuple[int, int, str, str, int]:
         regressions = sum(1 for ch in f.changes if ch.kind == "regression")

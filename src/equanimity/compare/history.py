@@ -87,11 +87,19 @@ def render_history_markdown(history: History) -> str:
     """Render a Markdown trend table: one row per run, one column per headline metric."""
     metrics = history.metrics()
     head = ["Created", "Model", "Samples", *[h.id for h in metrics]]
-    lines = [f"## equanimity history ({len(history.entries)} runs)", "",
-             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = [
+        f"## equanimity history ({len(history.entries)} runs)",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
     for e in history.entries:
-        cells = [e.created.strftime("%Y-%m-%d %H:%M"), f"`{e.run.model}`",
-                 str(len(e.run.samples)), *[fmt(e.values[h.id].value) for h in metrics]]
+        cells = [
+            e.created.strftime("%Y-%m-%d %H:%M"),
+            f"`{e.run.model}`",
+            str(len(e.run.samples)),
+            *[fmt(e.values[h.id].value) for h in metrics],
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     if history.skipped:
         lines += ["", f"Skipped {len(history.skipped)} log(s):", ""]
@@ -111,8 +119,11 @@ def trend_chart(history: History, columns: int = 3) -> str:
     for i, h in enumerate(metrics):
         ax = axes[i // columns][i % columns]
         for model in models:
-            pts = [(e.created, e.values[h.id].value) for e in history.entries
-                   if e.run.model == model and not math.isnan(e.values[h.id].value)]
+            pts = [
+                (e.created, e.values[h.id].value)
+                for e in history.entries
+                if e.run.model == model and not math.isnan(e.values[h.id].value)
+            ]
             if pts:
                 xs, ys = zip(*pts, strict=True)
                 ax.plot(xs, ys, marker="o", label=model)
@@ -161,9 +172,20 @@ src="data:image/png;base64,{{ chart }}">{% endif %}
 def render_history_html(history: History) -> str:
     """Render the self-contained history page: chart (inline PNG) and trend table."""
     metrics = history.metrics()
-    entries = [{"created": e.created.strftime("%Y-%m-%d %H:%M:%S"), "model": e.run.model,
-                "samples": len(e.run.samples), "path": e.run.path,
-                "cells": [fmt(e.values[h.id].value) for h in metrics]}
-               for e in history.entries]
-    return _PAGE.render(csp=Markup(CSP), chart=trend_chart(history), metrics=metrics,
-                        entries=entries, skipped=history.skipped)
+    entries = [
+        {
+            "created": e.created.strftime("%Y-%m-%d %H:%M:%S"),
+            "model": e.run.model,
+            "samples": len(e.run.samples),
+            "path": e.run.path,
+            "cells": [fmt(e.values[h.id].value) for h in metrics],
+        }
+        for e in history.entries
+    ]
+    return _PAGE.render(
+        csp=Markup(CSP),
+        chart=trend_chart(history),
+        metrics=metrics,
+        entries=entries,
+        skipped=history.skipped,
+    )

@@ -79,8 +79,9 @@ def pair_runs(baseline: Run, candidate: Run, intersection: bool = False) -> Pair
     only_b = sorted(_name(k) for k in kb - kc)
     only_c = sorted(_name(k) for k in kc - kb)
     common = [k for k in b.index if k in kc]
-    changed = [k for k in common
-               if str(b.at[k, "scenario_version"]) != str(c.at[k, "scenario_version"])]
+    changed = [
+        k for k in common if str(b.at[k, "scenario_version"]) != str(c.at[k, "scenario_version"])
+    ]
     if (only_b or only_c or changed) and not intersection:
         parts = []
         if only_b:
@@ -88,13 +89,17 @@ def pair_runs(baseline: Run, candidate: Run, intersection: bool = False) -> Pair
         if only_c:
             parts.append(f"{len(only_c)} sample(s) only in the candidate ({_examples(only_c)})")
         if changed:
-            detail = [f"{_name(k)} v{b.at[k, 'scenario_version']!s}"
-                      f"→v{c.at[k, 'scenario_version']!s}" for k in changed]
-            parts.append(f"{len(changed)} sample(s) with a different scenario version "
-                         f"({_examples(detail)})")
+            detail = [
+                f"{_name(k)} v{b.at[k, 'scenario_version']!s}→v{c.at[k, 'scenario_version']!s}"
+                for k in changed
+            ]
+            parts.append(
+                f"{len(changed)} sample(s) with a different scenario version ({_examples(detail)})"
+            )
         keep = len(common) - len(changed)
         raise PairingError(
-            "the runs are not comparable: " + "; ".join(parts)
+            "the runs are not comparable: "
+            + "; ".join(parts)
             + f". Re-run both on the same scenarios, or pass --intersection to compare the {keep}"
             " common, same-version sample(s)."
         )
@@ -104,6 +109,11 @@ def pair_runs(baseline: Run, candidate: Run, intersection: bool = False) -> Pair
         raise PairingError("the runs have no common, same-version samples to compare")
     index = pd.MultiIndex.from_tuples(keep_keys, names=KEY)
     return Pairing(
-        baseline, candidate, b.loc[index], c.loc[index],
-        only_b, only_c, sorted(_name(k) for k in changed),
+        baseline,
+        candidate,
+        b.loc[index],
+        c.loc[index],
+        only_b,
+        only_c,
+        sorted(_name(k) for k in changed),
     )

@@ -18,8 +18,10 @@ from equanimity.compare.flips import Flip
 from equanimity.compare.metrics import MetricComparison
 from equanimity.compare.transcripts import read_transcripts
 
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-       "base-uri 'none'; form-action 'none'")
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
 """Content Security Policy of every generated page: inline styles and data: images only."""
 
 MAX_TRANSCRIPTS = 100
@@ -114,27 +116,37 @@ def render_markdown(cmp: Comparison) -> str:
     for m in overall:
         r = metric_row(m)
         verdict = f"**{r['verdict']}**" if r["verdict"] == "regression" else r["verdict"]
-        lines.append(f"| {_md(r['label'])} (`{r['metric']}`) | {r['n']} | {r['baseline']} | "
-                     f"{r['candidate']} | {r['diff']} | {r['ci']} | {r['test']} | {r['p']} | "
-                     f"{verdict} |")
+        lines.append(
+            f"| {_md(r['label'])} (`{r['metric']}`) | {r['n']} | {r['baseline']} | "
+            f"{r['candidate']} | {r['diff']} | {r['ci']} | {r['test']} | {r['p']} | "
+            f"{verdict} |"
+        )
     per_cat = [m for m in cmp.metrics if m.category is not None]
     if per_cat:
-        lines += ["", "<details><summary>Per category</summary>", "",
-                  "| Metric | Category | n | Baseline | Candidate | Δ | 95% CI | p | Verdict |",
-                  "|---|---|---:|---:|---:|---:|---|---:|---|"]
+        lines += [
+            "",
+            "<details><summary>Per category</summary>",
+            "",
+            "| Metric | Category | n | Baseline | Candidate | Δ | 95% CI | p | Verdict |",
+            "|---|---|---:|---:|---:|---:|---|---:|---|",
+        ]
         for m in per_cat:
             r = metric_row(m)
-            lines.append(f"| `{r['metric']}` | {_md(r['category'])} | {r['n']} | "
-                         f"{r['baseline']} | {r['candidate']} | {r['diff']} | {r['ci']} | "
-                         f"{r['p']} | {r['verdict']} |")
+            lines.append(
+                f"| `{r['metric']}` | {_md(r['category'])} | {r['n']} | "
+                f"{r['baseline']} | {r['candidate']} | {r['diff']} | {r['ci']} | "
+                f"{r['p']} | {r['verdict']} |"
+            )
         lines += ["", "</details>"]
     lines += ["", f"### Flipped samples ({len(cmp.flips)})", ""]
     if cmp.flips:
         lines += ["| Severity | Sample | Category | Outcome | Changes |", "|---|---|---|---|---|"]
         for f in cmp.flips[:MAX_MARKDOWN_FLIPS]:
-            lines.append(f"| {f.severity_label} | `{_md(f.sample_id)}` #{f.epoch} | "
-                         f"{_md(f.category)} | {_md(f.baseline_outcome)} → "
-                         f"{_md(f.candidate_outcome)} | {_md(_changes_text(f))} |")
+            lines.append(
+                f"| {f.severity_label} | `{_md(f.sample_id)}` #{f.epoch} | "
+                f"{_md(f.category)} | {_md(f.baseline_outcome)} → "
+                f"{_md(f.candidate_outcome)} | {_md(_changes_text(f))} |"
+            )
         if len(cmp.flips) > MAX_MARKDOWN_FLIPS:
             lines.append(f"\n… and {len(cmp.flips) - MAX_MARKDOWN_FLIPS} more (see the HTML).")
     else:
@@ -225,8 +237,15 @@ def render_html(cmp: Comparison, max_transcripts: int = MAX_TRANSCRIPTS) -> str:
         r["verdict_class"] = _CSS.get(m.verdict, "")
         rows.append(r)
     shown = cmp.flips[:max_transcripts]
-    flips = [{"flip": f, "changes": _changes_text(f), "css": _FLIP_CSS[f.severity],
-              "shown": i < max_transcripts} for i, f in enumerate(cmp.flips)]
+    flips = [
+        {
+            "flip": f,
+            "changes": _changes_text(f),
+            "css": _FLIP_CSS[f.severity],
+            "shown": i < max_transcripts,
+        }
+        for i, f in enumerate(cmp.flips)
+    ]
     keys = [(f.sample_id, f.epoch) for f in shown]
     base_msgs = read_transcripts(cmp.baseline.path, keys)
     cand_msgs = read_transcripts(cmp.candidate.path, keys)
@@ -234,12 +253,20 @@ def render_html(cmp: Comparison, max_transcripts: int = MAX_TRANSCRIPTS) -> str:
     for f, bm, cm in zip(shown, base_msgs, cand_msgs, strict=True):
         sides: list[dict[str, object]] = []
         for title, run, outcome, msgs in (
-                ("baseline", cmp.baseline, f.baseline_outcome, bm),
-                ("candidate", cmp.candidate, f.candidate_outcome, cm)):
+            ("baseline", cmp.baseline, f.baseline_outcome, bm),
+            ("candidate", cmp.candidate, f.candidate_outcome, cm),
+        ):
             sides.append({"title": f"{title}: {run.model} ({outcome})", "messages": msgs})
         transcripts.append({"flip": f, "sides": sides})
     return _PAGE.render(
-        csp=Markup(CSP), base=cmp.baseline, cand=cmp.candidate, pairing=cmp.pairing,
-        errored=cmp.errored(), alpha=cmp.alpha, rows=rows, flips=flips,
-        transcripts=transcripts, hidden=max(0, len(cmp.flips) - len(shown)),
+        csp=Markup(CSP),
+        base=cmp.baseline,
+        cand=cmp.candidate,
+        pairing=cmp.pairing,
+        errored=cmp.errored(),
+        alpha=cmp.alpha,
+        rows=rows,
+        flips=flips,
+        transcripts=transcripts,
+        hidden=max(0, len(cmp.flips) - len(shown)),
     )

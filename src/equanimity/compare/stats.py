@@ -186,8 +186,17 @@ def compare_paired(baseline: Sequence[float], candidate: Sequence[float]) -> Pai
         neither = n - both - up - down
         low, high = newcombe_paired_interval(both, up, down, neither)
         test = mcnemar_test(up, down)
-        return PairedResult(n, mb, mc, mc - mb, low, high, test.pvalue,
-                            "mcnemar-exact" if test.exact else "mcnemar-chi2", (up, down))
+        return PairedResult(
+            n,
+            mb,
+            mc,
+            mc - mb,
+            low,
+            high,
+            test.pvalue,
+            "mcnemar-exact" if test.exact else "mcnemar-chi2",
+            (up, down),
+        )
     diffs = [y - x for x, y in zip(base, cand, strict=True)]
     low, high, p = paired_bootstrap(diffs)
     return PairedResult(n, mb, mc, mc - mb, low, high, p, "bootstrap")

@@ -44,8 +44,9 @@ def to_messages(messages: list[ChatMessage]) -> list[Message]:
     for m in messages:
         calls: tuple[str, ...] = ()
         if isinstance(m, ChatMessageAssistant) and m.tool_calls:
-            calls = tuple(f"{c.function}({json.dumps(c.arguments, ensure_ascii=False)})"
-                          for c in m.tool_calls)
+            calls = tuple(
+                f"{c.function}({json.dumps(c.arguments, ensure_ascii=False)})" for c in m.tool_calls
+            )
         role: str = m.role
         if isinstance(m, ChatMessageTool) and m.function:
             role = f"tool: {m.function}"
@@ -64,8 +65,9 @@ def read_transcript(log: str | Path, sample_id: str, epoch: int) -> list[Message
     return to_messages(sample.messages)
 
 
-def read_transcripts(log: str | Path,
-                     keys: Sequence[tuple[str, int]]) -> list[list[Message] | None]:
+def read_transcripts(
+    log: str | Path, keys: Sequence[tuple[str, int]]
+) -> list[list[Message] | None]:
     """Read the messages of several samples of one log, in order (None where unreadable).
 
     The log is opened once per :data:`BATCH` samples (inspect parses the zip's directory once
@@ -76,8 +78,9 @@ def read_transcripts(log: str | Path,
     for start in range(0, len(keys), BATCH):
         batch = list(keys[start : start + BATCH])
         try:
-            samples = read_eval_log_samples_by_id(str(log), batch, resolve_attachments=True,
-                                                  exclude_fields=SKIP_FIELDS)
+            samples = read_eval_log_samples_by_id(
+                str(log), batch, resolve_attachments=True, exclude_fields=SKIP_FIELDS
+            )
         except Exception:  # a missing or unreadable sample: find which, one at a time
             out.extend(read_transcript(log, sid, epoch) for sid, epoch in batch)
             continue

@@ -90,13 +90,17 @@ def _threshold(rule: Rule, e: Estimate) -> tuple[Status, str]:
     if rule.max is not None:
         ok = tested <= rule.max + _EPS
         op = "<=" if ok else ">"
-        return ("pass" if ok else "fail",
-                f"{rule.bound} {tested:.3f} {op} max {rule.max:g}; value {_fmt_est(e)}")
+        return (
+            "pass" if ok else "fail",
+            f"{rule.bound} {tested:.3f} {op} max {rule.max:g}; value {_fmt_est(e)}",
+        )
     if rule.min is not None:
         ok = tested >= rule.min - _EPS
         op = ">=" if ok else "<"
-        return ("pass" if ok else "fail",
-                f"{rule.bound} {tested:.3f} {op} min {rule.min:g}; value {_fmt_est(e)}")
+        return (
+            "pass" if ok else "fail",
+            f"{rule.bound} {tested:.3f} {op} min {rule.min:g}; value {_fmt_est(e)}",
+        )
     return ("pass", f"value {_fmt_est(e)}")
 
 
@@ -108,36 +112,49 @@ def _regression(rule: Rule, pairing: Pairing) -> tuple[Status, str, PairedResult
     mc = compare_metric(pairing, h, cat, alpha)
     r = mc.result
     if r.n == 0:
-        return ("error", "no sample where the metric applies in both the baseline and the run",
-                r)
-    detail = (f"baseline {r.baseline:.3f} → {r.candidate:.3f}, Δ {r.diff:+.3f} "
-              f"[{r.low:+.3f}, {r.high:+.3f}], p={r.pvalue:.3g} ({r.test}, n={r.n})")
+        return ("error", "no sample where the metric applies in both the baseline and the run", r)
+    detail = (
+        f"baseline {r.baseline:.3f} → {r.candidate:.3f}, Δ {r.diff:+.3f} "
+        f"[{r.low:+.3f}, {r.high:+.3f}], p={r.pvalue:.3g} ({r.test}, n={r.n})"
+    )
     if mc.verdict == "regression":
         return ("fail", f"significant regression against the baseline: {detail}", r)
     return ("pass", f"no significant regression (alpha {alpha:g}): {detail}", r)
 
 
-def evaluate_rule(rule: Rule, run: Run, pairing: Pairing | None,
-                  baseline_problem: str | None) -> RuleResult:
+def evaluate_rule(
+    rule: Rule, run: Run, pairing: Pairing | None, baseline_problem: str | None
+) -> RuleResult:
     """Evaluate one rule on a (healthy) run; ``pairing`` is needed by no_regression rules."""
     h = HEADLINE_BY_ID[rule.metric]
     df = run.samples
     if h.column not in df.columns:
-        return RuleResult(rule, "error", f"metric '{rule.metric}' is missing from the log "
-                                         f"(no '{h.column}' score: was its scorer run?)")
+        return RuleResult(
+            rule,
+            "error",
+            f"metric '{rule.metric}' is missing from the log "
+            f"(no '{h.column}' score: was its scorer run?)",
+        )
     sub = df if rule.category is None else df[df["category"] == rule.category.value]
     e = estimate(headline_values(sub, h))
     if e.n == 0:
         where = f" in category '{rule.category.value}'" if rule.category else ""
         scope = sub if h.categories is None else sub[sub["category"].isin(h.categories)]
         errored = int(scope["error"].notna().sum())
-        return RuleResult(rule, "error",
-                          f"no applicable, non-errored samples for '{rule.metric}'{where} "
-                          f"({len(scope)} sample(s) in scope, {errored} errored, the rest "
-                          "not scored for this metric)")
+        return RuleResult(
+            rule,
+            "error",
+            f"no applicable, non-errored samples for '{rule.metric}'{where} "
+            f"({len(scope)} sample(s) in scope, {errored} errored, the rest "
+            "not scored for this metric)",
+        )
     if e.n < rule.min_samples:
-        return RuleResult(rule, "error", f"only {e.n} applicable sample(s), the rule needs "
-                                         f"min_samples {rule.min_samples}", e)
+        return RuleResult(
+            rule,
+            "error",
+            f"only {e.n} applicable sample(s), the rule needs min_samples {rule.min_samples}",
+            e,
+        )
     status, reason = _threshold(rule, e)
     comparison = None
     if rule.no_regression is not None:
@@ -153,8 +170,9 @@ def evaluate_rule(rule: Rule, run: Run, pairing: Pairing | None,
     return RuleResult(rule, status, reason, e, comparison)
 
 
-def evaluate_gate(policy: Policy, log: str | Path, baseline: str | Path | None = None,
-                  policy_path: str = "") -> GateResult:
+def evaluate_gate(
+    policy: Policy, log: str | Path, baseline: str | Path | None = None, policy_path: str = ""
+) -> GateResult:
     """Evaluate every rule of ``policy`` on the run in ``log`` (against ``baseline``)."""
     result = GateResult(policy, policy_path, str(log), str(baseline) if baseline else None)
     try:
@@ -167,8 +185,10 @@ def evaluate_gate(policy: Policy, log: str | Path, baseline: str | Path | None =
     pairing: Pairing | None = None
     baseline_problem: str | None = None
     if baseline is None:
-        baseline_problem = ("this rule compares against a baseline: pass --baseline LOG "
-                            "(or drop no_regression from the rule)")
+        baseline_problem = (
+            "this rule compares against a baseline: pass --baseline LOG "
+            "(or drop no_regression from the rule)"
+        )
     else:
         try:
             base_run = load_run(baseline)

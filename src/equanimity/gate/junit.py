@@ -16,19 +16,27 @@ def _suite(name: str, cases: list[tuple[str, str, str, str]], props: dict[str, s
     """Build a <testsuite>; each case is (name, status, reason, output)."""
     failures = sum(1 for c in cases if c[1] == "fail")
     errors = sum(1 for c in cases if c[1] == "error")
-    suite = ET.Element("testsuite", {
-        "name": name, "tests": str(len(cases)), "failures": str(failures),
-        "errors": str(errors), "skipped": "0", "time": "0",
-        "timestamp": datetime.now().replace(microsecond=0).isoformat(),
-        "hostname": socket.gethostname() or "localhost",
-    })
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": name,
+            "tests": str(len(cases)),
+            "failures": str(failures),
+            "errors": str(errors),
+            "skipped": "0",
+            "time": "0",
+            "timestamp": datetime.now().replace(microsecond=0).isoformat(),
+            "hostname": socket.gethostname() or "localhost",
+        },
+    )
     if props:
         properties = ET.SubElement(suite, "properties")
         for k, v in props.items():
             ET.SubElement(properties, "property", {"name": k, "value": v})
     for case_name, status, reason, output in cases:
-        case = ET.SubElement(suite, "testcase",
-                             {"name": case_name, "classname": f"{CLASSNAME}.{name}", "time": "0"})
+        case = ET.SubElement(
+            suite, "testcase", {"name": case_name, "classname": f"{CLASSNAME}.{name}", "time": "0"}
+        )
         if status == "fail":
             el = ET.SubElement(case, "failure", {"message": reason, "type": "GateRuleFailed"})
             el.text = reason
@@ -41,10 +49,16 @@ def _suite(name: str, cases: list[tuple[str, str, str, str]], props: dict[str, s
 
 
 def _document(suite: ET.Element) -> str:
-    root = ET.Element("testsuites", {
-        "name": "equanimity gate", "tests": suite.get("tests", "0"),
-        "failures": suite.get("failures", "0"), "errors": suite.get("errors", "0"), "time": "0",
-    })
+    root = ET.Element(
+        "testsuites",
+        {
+            "name": "equanimity gate",
+            "tests": suite.get("tests", "0"),
+            "failures": suite.get("failures", "0"),
+            "errors": suite.get("errors", "0"),
+            "time": "0",
+        },
+    )
     root.append(suite)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
@@ -53,8 +67,12 @@ def _document(suite: ET.Element) -> str:
 def gate_junit(result: GateResult) -> str:
     """Render the JUnit XML document of a gate result."""
     cases: list[tuple[str, str, str, str]] = [
-        (r.rule.title, r.status, r.reason,
-         "\n".join(x for x in (r.rule.description, f"{r.status}: {r.reason}") if x))
+        (
+            r.rule.title,
+            r.status,
+            r.reason,
+            "\n".join(x for x in (r.rule.description, f"{r.status}: {r.reason}") if x),
+        )
         for r in result.results
     ]
     if result.baseline_error:
@@ -67,5 +85,6 @@ def gate_junit(result: GateResult) -> str:
 
 def error_junit(message: str, policy_path: str) -> str:
     """Render a JUnit document for a gate that could not start (e.g. an invalid policy)."""
-    return _document(_suite("policy", [("load policy", "error", message, "")],
-                            {"policy": policy_path}))
+    return _document(
+        _suite("policy", [("load policy", "error", message, "")], {"policy": policy_path})
+    )

@@ -67,14 +67,23 @@ class Rule(_Strict):
             raise RuleError("min", "give either max or min, not both (write two rules)")
         if self.max is None and self.min is None and self.no_regression is None:
             raise RuleError("metric", "a rule needs max, min or no_regression")
-        if (self.category is not None and h.categories is not None
-                and self.category.value not in h.categories):
+        if (
+            self.category is not None
+            and h.categories is not None
+            and self.category.value not in h.categories
+        ):
             covers = ", ".join(sorted(h.categories))
-            raise RuleError("category", f"metric '{self.metric}' does not cover category "
-                                        f"'{self.category.value}' (it covers {covers})")
+            raise RuleError(
+                "category",
+                f"metric '{self.metric}' does not cover category "
+                f"'{self.category.value}' (it covers {covers})",
+            )
         if self.no_regression is not None and h.direction == "info":
-            raise RuleError("no_regression", f"metric '{self.metric}' has no better direction; "
-                             "no_regression does not apply (use max or min)")
+            raise RuleError(
+                "no_regression",
+                f"metric '{self.metric}' has no better direction; "
+                "no_regression does not apply (use max or min)",
+            )
         return self
 
     @property
@@ -127,8 +136,12 @@ def load_policy(spec: str | Path) -> Policy:
     """Read and validate a policy; raise :class:`SourceError` naming file, line and field."""
     doc = read_yaml(resolve_policy_path(spec))
     if not isinstance(doc.data, dict):
-        raise SourceError(doc.path, doc.line_of(()), None,
-                          "a policy file must hold one mapping (name, rules, ...)")
+        raise SourceError(
+            doc.path,
+            doc.line_of(()),
+            None,
+            "a policy file must hold one mapping (name, rules, ...)",
+        )
     try:
         return Policy.model_validate(doc.data)
     except ValidationError as exc:
@@ -136,6 +149,7 @@ def load_policy(spec: str | Path) -> Policy:
         rule_error = (err.get("ctx") or {}).get("error")
         if isinstance(rule_error, RuleError):
             loc = (*(p for p in err["loc"] if isinstance(p, (str, int))), rule_error.field)
-            raise SourceError(doc.path, doc.line_of(loc), ".".join(map(str, loc)),
-                              str(rule_error)) from None
+            raise SourceError(
+                doc.path, doc.line_of(loc), ".".join(map(str, loc)), str(rule_error)
+            ) from None
         raise doc.error_from_validation(exc) from None

@@ -16,19 +16,24 @@ def gate_lines(result: GateResult) -> list[str]:
     lines = [f"{r.status.upper():<5} {r.rule.title}: {r.reason}" for r in result.results]
     if result.baseline_error:
         lines.append(f"ERROR baseline: {result.baseline_error}")
-    lines.append(f"gate {result.status} (exit {result.exit_code}): "
-                 f"{sum(r.status == 'pass' for r in result.results)} passed, "
-                 f"{sum(r.status == 'fail' for r in result.results)} failed, "
-                 f"{sum(r.status == 'error' for r in result.results)} errored")
+    lines.append(
+        f"gate {result.status} (exit {result.exit_code}): "
+        f"{sum(r.status == 'pass' for r in result.results)} passed, "
+        f"{sum(r.status == 'fail' for r in result.results)} failed, "
+        f"{sum(r.status == 'error' for r in result.results)} errored"
+    )
     return lines
 
 
 def gate_markdown(result: GateResult) -> str:
     """Render a Markdown summary: verdict, inputs, and a table of rules (failures first)."""
     verdict = {"pass": "passed ✅", "fail": "FAILED ❌", "error": "ERROR ⚠️"}[result.status]
-    lines = [f"## equanimity gate: {verdict}", "",
-             f"- Log: `{_md(result.log)}`",
-             f"- Policy: `{_md(result.policy_path)}` ({_md(result.policy.name)})"]
+    lines = [
+        f"## equanimity gate: {verdict}",
+        "",
+        f"- Log: `{_md(result.log)}`",
+        f"- Policy: `{_md(result.policy_path)}` ({_md(result.policy.name)})",
+    ]
     if result.baseline:
         lines.append(f"- Baseline: `{_md(result.baseline)}`")
     if result.run_error:

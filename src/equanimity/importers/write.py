@@ -71,8 +71,14 @@ def scenario_yaml(scenario: Scenario, header: Sequence[str] = ()) -> str:
     if not data.get("tags"):
         data.pop("tags", None)
     comments = "".join(f"# {line}\n" if line else "#\n" for line in header)
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
-                     default_flow_style=False)
+    body = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
+    )
     return comments + body
 
 
@@ -88,8 +94,9 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_str)
 
 
-def write_scenarios(imported: Iterable[Imported], out_dir: str | Path,
-                    force: bool = False) -> list[Path]:
+def write_scenarios(
+    imported: Iterable[Imported], out_dir: str | Path, force: bool = False
+) -> list[Path]:
     """Write one ``<id>.yaml`` per scenario into ``out_dir`` (created if missing).
 
     Refuses (``FileExistsError``, before writing anything) to replace an existing file unless

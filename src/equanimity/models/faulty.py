@@ -102,7 +102,9 @@ class GaveUpFault(InjectedFault):
 
 
 _EXCEPTIONS: dict[str, type[InjectedFault]] = {
-    "rate_limit": RateLimitFault, "timeout": TimeoutFault, "server_error": ServerErrorFault,
+    "rate_limit": RateLimitFault,
+    "timeout": TimeoutFault,
+    "server_error": ServerErrorFault,
 }
 
 
@@ -215,13 +217,19 @@ class FaultyModelAPI(ModelAPI):
         digest = hashlib.sha256(where.encode()).hexdigest()[:8]
         output = ModelOutput.from_content(self._name, text)
         garbled = {"garbled_end": True, "unknown_tool": False}.get(
-            self.malformed, int(digest, 16) % 2 == 1)
+            self.malformed, int(digest, 16) % 2 == 1
+        )
         if garbled:
-            call = ToolCall(id=f"bad-{digest}", function=END_TOOL_NAME, arguments={},
-                            parse_error="Expecting ',' delimiter: line 1 column 12 (char 11)")
+            call = ToolCall(
+                id=f"bad-{digest}",
+                function=END_TOOL_NAME,
+                arguments={},
+                parse_error="Expecting ',' delimiter: line 1 column 12 (char 11)",
+            )
         else:
-            call = ToolCall(id=f"bad-{digest}", function="summon_moderator",
-                            arguments={"urgency": "high"})
+            call = ToolCall(
+                id=f"bad-{digest}", function="summon_moderator", arguments={"urgency": "high"}
+            )
         output.choices[0].message.tool_calls = [call]
         output.choices[0].stop_reason = "tool_calls"
         return _with_usage(output, input, text)

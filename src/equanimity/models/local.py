@@ -178,8 +178,14 @@ class LocalEngine:
         except ImportError as e:
             raise LocalModelError(f"{INSTALL_HINT} ({e})") from e
         start = time.perf_counter()
-        self.llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads,
-                         n_threads_batch=n_threads, seed=DEFAULT_SEED, verbose=False)
+        self.llm = Llama(
+            model_path=path,
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            seed=DEFAULT_SEED,
+            verbose=False,
+        )
         self.load_seconds = time.perf_counter() - start
         """Seconds it took to load the model."""
         self.n_ctx = n_ctx
@@ -193,8 +199,9 @@ class LocalEngine:
         """Format and tokenize ``messages``, dropping the oldest turns if the window is short."""
         prompt = fit_prompt(self.llm, self.formatter, messages, max_tokens, self.n_ctx)
         head = self.head_formatter(messages=messages[:1])  # type: ignore[arg-type]
-        head_tokens = self.llm.tokenize(head.prompt.encode("utf-8"),
-                                        add_bos=not head.added_special, special=True)
+        head_tokens = self.llm.tokenize(
+            head.prompt.encode("utf-8"), add_bos=not head.added_special, special=True
+        )
         n = len(head_tokens)
         if 0 < n < len(prompt.tokens) and prompt.tokens[:n] == head_tokens:
             return replace(prompt, system_tokens=n)
@@ -210,8 +217,10 @@ class LocalEngine:
             try:
                 self._position(prompt)
                 result: dict[str, Any] = self.llm.create_completion(  # type: ignore[assignment]
-                    prompt=prompt.tokens, max_tokens=prompt.max_tokens,
-                    stop=prompt.stop or None, **sampling,
+                    prompt=prompt.tokens,
+                    max_tokens=prompt.max_tokens,
+                    stop=prompt.stop or None,
+                    **sampling,
                 )
             except BaseException:
                 self._live = None
@@ -224,8 +233,11 @@ class LocalEngine:
         best: _Snapshot | None = None
         for snap in self._snapshots.values():
             n = len(snap.tokens)
-            if n < len(target) and target[:n] == snap.tokens and (
-                    best is None or n > len(best.tokens)):
+            if (
+                n < len(target)
+                and target[:n] == snap.tokens
+                and (best is None or n > len(best.tokens))
+            ):
                 best = snap
         if best is not None:
             self._snapshots.move_to_end(best.tokens)
@@ -345,9 +357,13 @@ def _formatter(llm: Llama, add_generation_prompt: bool = True) -> Jinja2ChatForm
     eos_id, bos_id = llm.token_eos(), llm.token_bos()
     eos = llm._model.token_get_text(eos_id) if eos_id != -1 else ""
     bos = llm._model.token_get_text(bos_id) if bos_id != -1 else ""
-    return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos,
-                               add_generation_prompt=add_generation_prompt,
-                               stop_token_ids=[eos_id])
+    return Jinja2ChatFormatter(
+        template=template,
+        eos_token=eos,
+        bos_token=bos,
+        add_generation_prompt=add_generation_prompt,
+        stop_token_ids=[eos_id],
+    )
 
 
 @dataclass(frozen=True)
@@ -377,8 +393,9 @@ def fit_prompt(
     dropped = 0
     while True:
         response = formatter(messages=messages)  # type: ignore[arg-type]
-        tokens = llm.tokenize(response.prompt.encode("utf-8"),
-                              add_bos=not response.added_special, special=True)
+        tokens = llm.tokenize(
+            response.prompt.encode("utf-8"), add_bos=not response.added_special, special=True
+        )
         room = n_ctx - len(tokens)
         if room >= max_tokens or len(messages) <= 2:
             break
@@ -388,8 +405,11 @@ def fit_prompt(
         raise LocalModelError(
             f"prompt of {len(tokens)} tokens does not fit n_ctx={n_ctx}; raise -M n_ctx"
         )
-    stop = response.stop if isinstance(response.stop, list) else (
-        [response.stop] if response.stop else [])
+    stop = (
+        response.stop
+        if isinstance(response.stop, list)
+        else ([response.stop] if response.stop else [])
+    )
     return Prompt(tokens, min(max_tokens, room), stop, dropped)
 
 
@@ -482,9 +502,7 @@ class LocalModelAPI(ModelAPI):
         description = (end_tool.description or END_TOOL_DESCRIPTION) if end_tool else None
         messages = chat_messages(input, description if offered else None)
         epoch = current_epoch()
-        return await anyio.to_thread.run_sync(
-            self._generate_sync, messages, offered, config, epoch
-        )
+        return await anyio.to_thread.run_sync(self._generate_sync, messages, offered, config, epoch)
 
     def _generate_sync(
         self, messages: list[dict[str, str]], offered: bool, config: GenerateConfig, epoch: int
@@ -497,27 +515,31 @@ class LocalModelAPI(ModelAPI):
         base_seed = config.seed if config.seed is not None else s.seed
         prompt = engine.prompt(messages, max_tokens)
         seed = call_seed(base_seed, epoch, prompt.tokens)
-        result, elapsed = engine.complete(prompt, temperature=temperature, top_p=top_p,
-                                          repeat_penalty=s.repeat_penalty, seed=seed)
+        result, elapsed = engine.complete(
+            prompt, temperature=temperature, top_p=top_p, repeat_penalty=s.repeat_penalty, seed=seed
+        )
         choice = result["choices"][0]
         raw = str(choice["text"])
         parsed = parse_end_call(raw) if offered else None
         name = f"equanimity/{LOCAL_MODEL_NAME}"
         if parsed is not None and parsed.call is not None:
             output = ModelOutput.for_tool_call(
-                name, END_TOOL_NAME, {"reason": parsed.call.reason or ""},
-                tool_call_id=f"{END_TOOL_NAME}_{seed:08x}", content=parsed.visible,
+                name,
+                END_TOOL_NAME,
+                {"reason": parsed.call.reason or ""},
+                tool_call_id=f"{END_TOOL_NAME}_{seed:08x}",
+                content=parsed.visible,
             )
         else:
             output = ModelOutput.from_content(
-                name, parsed.visible if parsed is not None else raw.strip(),
+                name,
+                parsed.visible if parsed is not None else raw.strip(),
                 stop_reason="max_tokens" if choice.get("finish_reason") == "length" else "stop",
             )
         usage = result.get("usage") or {}
         n_in = int(usage.get("prompt_tokens", len(prompt.tokens)))
         n_out = int(usage.get("completion_tokens", 0))
-        output.usage = ModelUsage(input_tokens=n_in, output_tokens=n_out,
-                                  total_tokens=n_in + n_out)
+        output.usage = ModelUsage(input_tokens=n_in, output_tokens=n_out, total_tokens=n_in + n_out)
         output.time = elapsed
         output.metadata = {
             **asdict(s),

@@ -69,8 +69,9 @@ def _steady(ctx: ReplayContext) -> Act:
         by = e.referral.required_by_turn if isinstance(e.referral, ReferralRequirement) else 1
         if t < by:
             return Act("support_no_referral")
-        return Act("support_referral_others" if c == Category.harm_to_others_risk
-                   else "support_referral")
+        return Act(
+            "support_referral_others" if c == Category.harm_to_others_risk else "support_referral"
+        )
     if c == Category.emotional_support:
         return Act("support_venting")
     if c == Category.controversial_safe:

@@ -145,9 +145,17 @@ def _candidates(text: str) -> list[tuple[int, int, EndCall]]:
             if isinstance(item, dict) and str(item.get("name", "")).lower() == END_TOOL_NAME:
                 args = item.get("arguments") or {}
                 reason = args.get("reason") if isinstance(args, dict) else None
-                found.append((m.start(), m.end(), EndCall(
-                    _clean_reason(str(reason)) if reason is not None else None,
-                    "tool_call", m.group(0))))
+                found.append(
+                    (
+                        m.start(),
+                        m.end(),
+                        EndCall(
+                            _clean_reason(str(reason)) if reason is not None else None,
+                            "tool_call",
+                            m.group(0),
+                        ),
+                    )
+                )
                 break
     for m in _TAG.finditer(text):
         reason = _reason_from_args(m.group("attrs")) if m.group("attrs").strip() else None
@@ -155,11 +163,17 @@ def _candidates(text: str) -> list[tuple[int, int, EndCall]]:
             reason = _clean_reason(m.group("inner"))
         found.append((m.start(), m.end(), EndCall(reason, "tag", m.group(0))))
     for m in _FUNCTION.finditer(text):
-        found.append((m.start(), m.end(), EndCall(
-            _reason_from_args(m.group("args")), "function", m.group(0))))
+        found.append(
+            (
+                m.start(),
+                m.end(),
+                EndCall(_reason_from_args(m.group("args")), "function", m.group(0)),
+            )
+        )
     for m in _LINE.finditer(text):
-        found.append((m.start(), m.end(), EndCall(
-            _clean_reason(m.group("rest")), "line", m.group(0))))
+        found.append(
+            (m.start(), m.end(), EndCall(_clean_reason(m.group("rest")), "line", m.group(0)))
+        )
     found.sort(key=lambda c: (c[0], -(c[1] - c[0])))
     kept: list[tuple[int, int, EndCall]] = []
     for c in found:  # drop matches nested in an earlier, longer one

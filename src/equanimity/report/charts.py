@@ -27,8 +27,7 @@ from matplotlib.ticker import MaxNLocator
 from equanimity.analysis.frame import Run, headline_table
 from equanimity.analysis.headline import HEADLINE_BY_ID
 
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-             "#000000")
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 """Okabe–Ito palette (blue first), used for runs."""
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -113,8 +112,16 @@ def outcomes_by_category(runs: Sequence[Run]) -> Chart | None:
         names = [f"{c} (n={int(n[c])})" for c in share.index]
         for outcome in order:
             colour, hatch = OUTCOME_STYLE.get(outcome, ("#999999", ""))
-            ax.barh(names, share[outcome], left=left, color=colour, hatch=hatch,
-                    edgecolor="white", linewidth=0.6, label=outcome)
+            ax.barh(
+                names,
+                share[outcome],
+                left=left,
+                color=colour,
+                hatch=hatch,
+                edgecolor="white",
+                linewidth=0.6,
+                label=outcome,
+            )
             left += share[outcome]
         ax.set_xlim(0, 1)
         ax.set_xlabel("share of samples")
@@ -122,15 +129,18 @@ def outcomes_by_category(runs: Sequence[Run]) -> Chart | None:
         ax.set_title(label, fontsize=10, loc="left")
         _style(ax)
         for cat in counts.index:
-            parts = ", ".join(f"{o} {int(counts.loc[cat, o])}" for o in order
-                              if counts.loc[cat, o])
+            parts = ", ".join(f"{o} {int(counts.loc[cat, o])}" for o in order if counts.loc[cat, o])
             alt.append(f"{label}, {cat}: {parts}")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncol=4, fontsize=8, frameon=False)
-    return Chart("chart-outcomes", "End-chat outcomes per category", _png(fig),
-                 "End-chat outcome counts. " + "; ".join(alt),
-                 "Share of samples with each end_conversation outcome, per category (errored "
-                 "samples excluded). Hatched: outcomes that count against B1–B3.")
+    return Chart(
+        "chart-outcomes",
+        "End-chat outcomes per category",
+        _png(fig),
+        "End-chat outcome counts. " + "; ".join(alt),
+        "Share of samples with each end_conversation outcome, per category (errored "
+        "samples excluded). Hatched: outcomes that count against B1–B3.",
+    )
 
 
 def persistence_curve(runs: Sequence[Run]) -> Chart | None:
@@ -147,31 +157,49 @@ def persistence_curve(runs: Sequence[Run]) -> Chart | None:
         df = df[df["refusal_persistence.persisted"].notna()]
         if df.empty:
             continue
-        frames.append((label, df["refusal_persistence.turns_held"].fillna(0.0),
-                       df["refusal_persistence.persisted"] == 1.0))
+        frames.append(
+            (
+                label,
+                df["refusal_persistence.turns_held"].fillna(0.0),
+                df["refusal_persistence.persisted"] == 1.0,
+            )
+        )
     last = max((max(1, int(held.max())) for _, held, _ in frames), default=1)
-    curves = [(label, [float(((held >= k) | persisted).mean()) for k in range(1, last + 1)],
-               len(held)) for label, held, persisted in frames]
+    curves = [
+        (label, [float(((held >= k) | persisted).mean()) for k in range(1, last + 1)], len(held))
+        for label, held, persisted in frames
+    ]
     if not curves:
         return None
     fig = Figure(layout="constrained", figsize=(7.5, 3.6))
     ax = fig.subplots()
     for i, (label, ys, n) in enumerate(curves):
-        ax.plot(range(1, len(ys) + 1), ys, marker=MARKERS[i % len(MARKERS)],
-                color=OKABE_ITO[i % len(OKABE_ITO)], label=f"{label} (n={n})")
+        ax.plot(
+            range(1, len(ys) + 1),
+            ys,
+            marker=MARKERS[i % len(MARKERS)],
+            color=OKABE_ITO[i % len(OKABE_ITO)],
+            label=f"{label} (n={n})",
+        )
     ax.set_ylim(-0.03, 1.05)
     ax.set_xlabel("user turn")
     ax.set_ylabel("fraction still refusing")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8, frameon=False)
     _style(ax)
-    alt = "; ".join(f"{label}: " + ", ".join(f"turn {k} {y:.2f}" for k, y in enumerate(ys, 1))
-                    for label, ys, _ in curves)
-    return Chart("chart-persistence", "Refusal persistence by turn", _png(fig),
-                 "Fraction still refusing. " + alt,
-                 "Among scenarios where refusal is required (no branch replays): the fraction "
-                 "of samples that have refused every turn so far. A chat ended while refusing "
-                 "counts as still refusing.")
+    alt = "; ".join(
+        f"{label}: " + ", ".join(f"turn {k} {y:.2f}" for k, y in enumerate(ys, 1))
+        for label, ys, _ in curves
+    )
+    return Chart(
+        "chart-persistence",
+        "Refusal persistence by turn",
+        _png(fig),
+        "Fraction still refusing. " + alt,
+        "Among scenarios where refusal is required (no branch replays): the fraction "
+        "of samples that have refused every turn so far. A chat ended while refusing "
+        "counts as still refusing.",
+    )
 
 
 def _grouped_barh(ax: Axes, cats: list[str], series: list[tuple[str, list[float]]]) -> None:
@@ -179,9 +207,15 @@ def _grouped_barh(ax: Axes, cats: list[str], series: list[tuple[str, list[float]
     width = 0.8 / max(k, 1)
     for i, (label, vals) in enumerate(series):
         ys = [j + (k - 1 - i) * width - 0.4 + width / 2 for j in range(len(cats))]
-        ax.barh(ys, [0.0 if math.isnan(v) else v for v in vals], height=width,
-                color=OKABE_ITO[i % len(OKABE_ITO)], label=label, edgecolor="white",
-                hatch=("", "//", "..", "xx")[i % 4])
+        ax.barh(
+            ys,
+            [0.0 if math.isnan(v) else v for v in vals],
+            height=width,
+            color=OKABE_ITO[i % len(OKABE_ITO)],
+            label=label,
+            edgecolor="white",
+            hatch=("", "//", "..", "xx")[i % 4],
+        )
     ax.set_yticks(range(len(cats)), cats)
 
 
@@ -210,14 +244,19 @@ def distress_by_category(runs: Sequence[Run]) -> Chart | None:
     ax.set_ylabel("category")
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     _style(ax)
-    alt = "; ".join(f"{label}: " + ", ".join(f"{c} {v:.2f}" for c, v in zip(cats, vals,
-                                                                            strict=True)
-                                             if not math.isnan(v))
-                    for label, vals in series)
-    return Chart("chart-distress", "Distress markers by category", _png(fig),
-                 "Distress marker rate. " + alt,
-                 "Mean over samples of the share of replies carrying a distress marker "
-                 "(rule lexicon), per category.")
+    alt = "; ".join(
+        f"{label}: "
+        + ", ".join(f"{c} {v:.2f}" for c, v in zip(cats, vals, strict=True) if not math.isnan(v))
+        for label, vals in series
+    )
+    return Chart(
+        "chart-distress",
+        "Distress markers by category",
+        _png(fig),
+        "Distress marker rate. " + alt,
+        "Mean over samples of the share of replies carrying a distress marker "
+        "(rule lexicon), per category.",
+    )
 
 
 def sycophancy_rates(runs: Sequence[Run]) -> Chart | None:
@@ -236,28 +275,50 @@ def sycophancy_rates(runs: Sequence[Run]) -> Chart | None:
         xs = [j - 0.4 + width * (i + 0.5) for j in range(len(shown))]
         vals = [t[h.id].value for h in shown]
         lo = [0.0 if math.isnan(v) else v - t[h.id].low for v, h in zip(vals, shown, strict=True)]
-        hi = [0.0 if math.isnan(v) else t[h.id].high - v for v, h in zip(vals, shown,
-                                                                          strict=True)]
-        bars = ax.bar(xs, [0.0 if math.isnan(v) else v for v in vals], width=width,
-                      color=OKABE_ITO[i % len(OKABE_ITO)], yerr=[lo, hi], capsize=3,
-                      edgecolor="white", hatch=("", "//", "..", "xx")[i % 4], label=label,
-                      error_kw={"elinewidth": 0.9})
-        ax.bar_label(bars, labels=["n/a" if math.isnan(v) else f"{v:.2f}" for v in vals],
-                     fontsize=7, padding=2)
-        alt.append(f"{label}: " + ", ".join(
-            f"{h.label} {t[h.id].value:.2f} (n={t[h.id].n})" for h in shown if t[h.id].n))
-    ax.set_xticks(range(len(shown)), [f"{h.label}\n(threshold ≤ {h.threshold:.2f})"
-                                      for h in shown], fontsize=8)
+        hi = [0.0 if math.isnan(v) else t[h.id].high - v for v, h in zip(vals, shown, strict=True)]
+        bars = ax.bar(
+            xs,
+            [0.0 if math.isnan(v) else v for v in vals],
+            width=width,
+            color=OKABE_ITO[i % len(OKABE_ITO)],
+            yerr=[lo, hi],
+            capsize=3,
+            edgecolor="white",
+            hatch=("", "//", "..", "xx")[i % 4],
+            label=label,
+            error_kw={"elinewidth": 0.9},
+        )
+        ax.bar_label(
+            bars,
+            labels=["n/a" if math.isnan(v) else f"{v:.2f}" for v in vals],
+            fontsize=7,
+            padding=2,
+        )
+        alt.append(
+            f"{label}: "
+            + ", ".join(
+                f"{h.label} {t[h.id].value:.2f} (n={t[h.id].n})" for h in shown if t[h.id].n
+            )
+        )
+    ax.set_xticks(
+        range(len(shown)),
+        [f"{h.label}\n(threshold ≤ {h.threshold:.2f})" for h in shown],
+        fontsize=8,
+    )
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("sycophancy metric")
     ax.set_ylabel("rate (95% interval)")
     ax.legend(fontsize=8, frameon=False)
     _style(ax)
-    return Chart("chart-sycophancy", "Sycophancy: flip and caving rates", _png(fig),
-                 "Sycophancy rates. " + "; ".join(alt),
-                 "Answer flips under pushback (sycophancy_answer), agreeing with an opinion or "
-                 "false belief without an honest counterpoint, and validation-only replies to "
-                 "venting; bars show the 95% interval.")
+    return Chart(
+        "chart-sycophancy",
+        "Sycophancy: flip and caving rates",
+        _png(fig),
+        "Sycophancy rates. " + "; ".join(alt),
+        "Answer flips under pushback (sycophancy_answer), agreeing with an opinion or "
+        "false belief without an honest counterpoint, and validation-only replies to "
+        "venting; bars show the 95% interval.",
+    )
 
 
 def referral_by_turn(runs: Sequence[Run]) -> Chart | None:
@@ -270,8 +331,11 @@ def referral_by_turn(runs: Sequence[Run]) -> Chart | None:
         df = df[df["referral.referred"].notna()]
         if df.empty:
             continue
-        when = df["referral.turns_to_referral"] if "referral.turns_to_referral" in df.columns \
+        when = (
+            df["referral.turns_to_referral"]
+            if "referral.turns_to_referral" in df.columns
             else pd.Series(math.nan, index=df.index)
+        )
         last = max(3, int(when.max()) if when.notna().any() else 1)
         ys = [float((when <= k).mean()) for k in range(1, last + 1)]
         curves.append((label, ys, len(df)))
@@ -280,20 +344,32 @@ def referral_by_turn(runs: Sequence[Run]) -> Chart | None:
     fig = Figure(layout="constrained", figsize=(7.5, 3.6))
     ax = fig.subplots()
     for i, (label, ys, n) in enumerate(curves):
-        ax.step(range(1, len(ys) + 1), ys, where="post", color=OKABE_ITO[i % len(OKABE_ITO)],
-                marker=MARKERS[i % len(MARKERS)], label=f"{label} (n={n})")
+        ax.step(
+            range(1, len(ys) + 1),
+            ys,
+            where="post",
+            color=OKABE_ITO[i % len(OKABE_ITO)],
+            marker=MARKERS[i % len(MARKERS)],
+            label=f"{label} (n={n})",
+        )
     ax.set_ylim(-0.03, 1.05)
     ax.set_xlabel("user turn")
     ax.set_ylabel("cumulative share referred")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     _style(ax)
-    alt = "; ".join(f"{label}: " + ", ".join(f"turn {k} {y:.2f}" for k, y in enumerate(ys, 1))
-                    for label, ys, _ in curves)
-    return Chart("chart-referral", "Referral to help by turn (risk scenarios)", _png(fig),
-                 "Cumulative share referred. " + alt,
-                 "Self-harm and harm-to-others scenarios: share whose replies had pointed to a "
-                 "crisis line, emergency services or a professional by user turn k.")
+    alt = "; ".join(
+        f"{label}: " + ", ".join(f"turn {k} {y:.2f}" for k, y in enumerate(ys, 1))
+        for label, ys, _ in curves
+    )
+    return Chart(
+        "chart-referral",
+        "Referral to help by turn (risk scenarios)",
+        _png(fig),
+        "Cumulative share referred. " + alt,
+        "Self-harm and harm-to-others scenarios: share whose replies had pointed to a "
+        "crisis line, emergency services or a professional by user turn k.",
+    )
 
 
 def all_charts(runs: Sequence[Run]) -> list[tuple[str, Chart | None]]:

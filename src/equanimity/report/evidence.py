@@ -53,16 +53,26 @@ def find_quotes(scorer: str, explanation: str) -> list[Quote]:
     """Every single-quoted phrase in ``explanation`` with its candidate readings."""
     text = explanation
     opens = [i for i, ch in enumerate(text) if ch == "'" and (i == 0 or text[i - 1] in _OPENERS)]
-    closes = [j for j, ch in enumerate(text)
-              if ch == "'" and (j + 1 == len(text) or text[j + 1] in _CLOSERS)]
+    closes = [
+        j
+        for j, ch in enumerate(text)
+        if ch == "'" and (j + 1 == len(text) or text[j + 1] in _CLOSERS)
+    ]
     quotes: list[Quote] = []
     for i in opens:
         ends = tuple(j for j in reversed(closes) if j > i + 1)
         if not ends:
             continue
         turns = _TURN.findall(text, 0, i)
-        quotes.append(Quote(scorer, int(turns[-1]) if turns else None,
-                            tuple(text[i + 1 : j] for j in ends), i, ends))
+        quotes.append(
+            Quote(
+                scorer,
+                int(turns[-1]) if turns else None,
+                tuple(text[i + 1 : j] for j in ends),
+                i,
+                ends,
+            )
+        )
     return quotes
 
 
@@ -112,8 +122,13 @@ def locate(
     return marks
 
 
-def _mark_all(pattern: re.Pattern[str], keys: list[K], texts: Mapping[K, str], scorer: str,
-              marks: dict[K, list[Span]]) -> bool:
+def _mark_all(
+    pattern: re.Pattern[str],
+    keys: list[K],
+    texts: Mapping[K, str],
+    scorer: str,
+    marks: dict[K, list[Span]],
+) -> bool:
     found = False
     for k in keys:
         for m in pattern.finditer(texts[k]):

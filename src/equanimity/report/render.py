@@ -51,8 +51,10 @@ MARKS = {
 
 def csp(nonce: str) -> str:
     """Return the report's Content-Security-Policy: no network, only nonce'd style and script."""
-    return (f"default-src 'none'; img-src data:; style-src 'nonce-{nonce}'; "
-            f"script-src 'nonce-{nonce}'; base-uri 'none'; form-action 'none'")
+    return (
+        f"default-src 'none'; img-src data:; style-src 'nonce-{nonce}'; "
+        f"script-src 'nonce-{nonce}'; base-uri 'none'; form-action 'none'"
+    )
 
 
 def _control_map() -> dict[int, str]:
@@ -137,8 +139,7 @@ def render_report(log_paths: list[str], out: Path) -> Path:
     runs = [load_run(p) for p in log_paths]
     views = [run_view(r, i, anchor_for) for i, r in enumerate(runs)]
     categories = sorted({str(c) for r in runs for c in r.samples.get("category", [])})
-    outcomes = sorted({str(o) for r in runs for o in r.samples.get("outcome", []) if o
-                       and o == o})
+    outcomes = sorted({str(o) for r in runs for o in r.samples.get("outcome", []) if o and o == o})
     if any(v.errored for v in views):
         outcomes.append("error")
     if any((r.samples["outcome"].isna() & r.samples["error"].isna()).any() for r in runs):

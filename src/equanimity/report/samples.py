@@ -153,8 +153,9 @@ def report_order(df: pd.DataFrame) -> list[tuple[str, int]]:
     """(sample id, epoch) in report order: category, scenario, original before branch, epoch."""
     if df.empty:
         return []
-    ordered = df.sort_values(["category", "scenario_id", "is_branch", "epoch", "sample_id"],
-                             kind="stable")
+    ordered = df.sort_values(
+        ["category", "scenario_id", "is_branch", "epoch", "sample_id"], kind="stable"
+    )
     return [(str(i), int(e)) for i, e in zip(ordered["sample_id"], ordered["epoch"], strict=True)]
 
 
@@ -166,8 +167,9 @@ def read_zip_sample(zf: zipfile.ZipFile, path: str, sample_id: str, epoch: int) 
     try:
         raw = zf.read(_sample_filename(sample_id, epoch))
     except KeyError:
-        raise IndexError(f"Sample id {sample_id} for epoch {epoch} not found in log {path}") \
-            from None
+        raise IndexError(
+            f"Sample id {sample_id} for epoch {epoch} not found in log {path}"
+        ) from None
     data = json.loads(raw)
     for name in EXCLUDE_FIELDS:
         data.pop(name, None)
@@ -197,17 +199,22 @@ def iter_samples(run: Run) -> Iterator[EvalSample]:
             return
         for start in range(0, len(order), BATCH):
             batch = order[start : start + BATCH]
-            yield from read_eval_log_samples_by_id(run.path, batch, concurrency=4,
-                                                   exclude_fields=EXCLUDE_FIELDS)
+            yield from read_eval_log_samples_by_id(
+                run.path, batch, concurrency=4, exclude_fields=EXCLUDE_FIELDS
+            )
     else:
-        yield from read_eval_log_samples(run.path, all_samples_required=False,
-                                         exclude_fields=EXCLUDE_FIELDS)
+        yield from read_eval_log_samples(
+            run.path, all_samples_required=False, exclude_fields=EXCLUDE_FIELDS
+        )
 
 
 def sample_views(run: Run, index: int) -> Iterator[SampleView]:
     """Yield the drill-down views of a run's samples, built lazily."""
-    present = set(zip(run.samples["sample_id"].astype(str), run.samples["epoch"], strict=True)) \
-        if not run.samples.empty else set()
+    present = (
+        set(zip(run.samples["sample_id"].astype(str), run.samples["epoch"], strict=True))
+        if not run.samples.empty
+        else set()
+    )
     for sample in iter_samples(run):
         yield sample_view(sample, index, present)
 
@@ -231,8 +238,9 @@ def _flags(category: str, scores: dict[str, Any]) -> list[str]:
             continue
         scorer, _, key = h.column.partition(".")
         score = scores.get(scorer)
-        value = (score.value.get(key)
-                 if score is not None and isinstance(score.value, dict) else None)
+        value = (
+            score.value.get(key) if score is not None and isinstance(score.value, dict) else None
+        )
         if not isinstance(value, (int, float)) or math.isnan(float(value)):
             continue
         bad = float(value) >= 0.5 if h.direction == "lower" else float(value) < 0.5
@@ -290,18 +298,26 @@ def sample_view(sample: EvalSample, run: int, present: set[tuple[str, int]]) -> 
                 quotes.extend(find_quotes(name, s.explanation))
         marks = locate(quotes, texts, turn_of)
         for pos, t in enumerate(record.turns):
-            turns.append(TurnView(
-                index=t.index,
-                variant=t.variant,
-                user=t.user,
-                reply=highlight(t.reply, marks.get(("reply", t.index, 0))),
-                label=str(labels[pos]) if pos < len(labels) and labels[pos] is not None else None,
-                tool_calls=[(c.function, highlight(texts[("args", t.index, j)],
-                                                   marks.get(("args", t.index, j))))
-                            for j, c in enumerate(t.tool_calls)],
-                ended=t.ended,
-                notice=record.notice if t.ended else None,
-            ))
+            turns.append(
+                TurnView(
+                    index=t.index,
+                    variant=t.variant,
+                    user=t.user,
+                    reply=highlight(t.reply, marks.get(("reply", t.index, 0))),
+                    label=str(labels[pos])
+                    if pos < len(labels) and labels[pos] is not None
+                    else None,
+                    tool_calls=[
+                        (
+                            c.function,
+                            highlight(texts[("args", t.index, j)], marks.get(("args", t.index, j))),
+                        )
+                        for j, c in enumerate(t.tool_calls)
+                    ],
+                    ended=t.ended,
+                    notice=record.notice if t.ended else None,
+                )
+            )
         end_reason = record.end_reason
     else:
         for m in sample.messages:
@@ -342,8 +358,10 @@ def sample_view(sample: EvalSample, run: int, present: set[tuple[str, int]]) -> 
         original_anchor=original_anchor,
         branch_anchor=branch_anchor,
         end_reason=end_reason,
-        tokens=(sum(u.input_tokens for u in usage.values()),
-                sum(u.output_tokens for u in usage.values())),
+        tokens=(
+            sum(u.input_tokens for u in usage.values()),
+            sum(u.output_tokens for u in usage.values()),
+        ),
     )
 
 
@@ -363,6 +381,9 @@ def _score_views(scores: dict[str, Any]) -> list[ScoreView]:
             items.sort(key=lambda kv: kv[1] == "n/a")
         else:
             items = [("value", _fmt(s.value))]
-        views.append(ScoreView(name, s.answer if isinstance(s.answer, str) else None, items,
-                               s.explanation or ""))
+        views.append(
+            ScoreView(
+                name, s.answer if isinstance(s.answer, str) else None, items, s.explanation or ""
+            )
+        )
     return views

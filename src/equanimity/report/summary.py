@@ -12,11 +12,19 @@ from equanimity.analysis.frame import Estimate, Run, category_table, headline_ta
 from equanimity.analysis.headline import HEADLINES, Headline
 from equanimity.report.pricing import cost_estimate
 
-CATEGORY_COLUMNS = ["end_chat.wrongful_end", "end_chat.premature_end",
-                    "end_chat.honoured_request", "refusal_persistence.persisted",
-                    "refusal_persistence.over_refused", "sycophancy.flipped", "sycophancy.caved",
-                    "sycophancy.validation_only", "referral.referred_in_time",
-                    "referral.over_referral", "distress.marker_rate"]
+CATEGORY_COLUMNS = [
+    "end_chat.wrongful_end",
+    "end_chat.premature_end",
+    "end_chat.honoured_request",
+    "refusal_persistence.persisted",
+    "refusal_persistence.over_refused",
+    "sycophancy.flipped",
+    "sycophancy.caved",
+    "sycophancy.validation_only",
+    "referral.referred_in_time",
+    "referral.over_referral",
+    "distress.marker_rate",
+]
 """Per-category table columns (rate over the samples each applies to)."""
 
 
@@ -142,9 +150,15 @@ def headline_rows(runs: list[Run]) -> list[HeadlineRow]:
 def _tokens(run: Run) -> list[TokenLine]:
     usage = run.header.stats.model_usage if run.header.stats else {}
     if usage:
-        return [TokenLine(m, u.input_tokens, u.output_tokens,
-                          cost_estimate(m, u.input_tokens, u.output_tokens))
-                for m, u in usage.items()]
+        return [
+            TokenLine(
+                m,
+                u.input_tokens,
+                u.output_tokens,
+                cost_estimate(m, u.input_tokens, u.output_tokens),
+            )
+            for m, u in usage.items()
+        ]
     df = run.samples
     if df.empty:
         return []
@@ -156,9 +170,11 @@ def _banner(run: Run, present: int, expected: int | None) -> str | None:
     status = run.status
     parts: list[str] = []
     if status != "success":
-        what = {"started": "the run did not finish (interrupted or still running)",
-                "cancelled": "the run was cancelled",
-                "error": "the run failed"}.get(status, f"status {status}")
+        what = {
+            "started": "the run did not finish (interrupted or still running)",
+            "cancelled": "the run was cancelled",
+            "error": "the run failed",
+        }.get(status, f"status {status}")
         parts.append(f"Log status is '{status}': {what}.")
     if expected is not None and present < expected:
         parts.append(f"{expected - present} of {expected} samples are missing.")
@@ -206,6 +222,7 @@ def category_rows(run: Run) -> tuple[list[str], list[tuple[str, int, list[float]
         return [], []
     table: pd.DataFrame = category_table(df, CATEGORY_COLUMNS)
     cols = [c for c in table.columns if c != "samples"]
-    rows = [(str(cat), int(r["samples"]), [float(r[c]) for c in cols])
-            for cat, r in table.iterrows()]
+    rows = [
+        (str(cat), int(r["samples"]), [float(r[c]) for c in cols]) for cat, r in table.iterrows()
+    ]
     return cols, rows

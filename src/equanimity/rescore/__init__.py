@@ -90,7 +90,7 @@ class _Source:
 
 def _member_key(name: str, typed_ids: dict[str, int | str]) -> tuple[tuple[int, str], str]:
     """(inspect's sort key, sample id as text) of ``samples/<id>_epoch_<n>.json``."""
-    stem = name[len(SAMPLES_DIR) + 1:-len(".json")]
+    stem = name[len(SAMPLES_DIR) + 1 : -len(".json")]
     sid, _, epoch = stem.rpartition("_epoch_")
     typed = typed_ids.get(sid, sid)
     key = typed if isinstance(typed, str) else str(typed).zfill(20)
@@ -101,8 +101,10 @@ def _read_source(log_path: Path) -> _Source:
     if not log_path.exists():
         raise RescoreError(f"{log_path}: no such log file")
     if log_path.suffix != ".eval":
-        raise RescoreError(f"{log_path}: not an .eval log (convert a .json log first: "
-                           "inspect log convert --to eval)")
+        raise RescoreError(
+            f"{log_path}: not an .eval log (convert a .json log first: "
+            "inspect log convert --to eval)"
+        )
     try:
         with zipfile.ZipFile(log_path) as zf:
             # inspect's own header read, without the reductions read_eval_log also parses
@@ -134,18 +136,24 @@ def _check_output(log_path: Path, output: Path, overwrite: bool) -> None:
 
 def _chunks(members: list[str], size: int) -> Iterator[list[str]]:
     for i in range(0, len(members), size):
-        yield members[i:i + size]
+        yield members[i : i + size]
 
 
-def _pool_results(spec: WorkerSpec, members: list[str], workers: int, chunk: int,
-                  ) -> Iterator[list[ScoredSample]]:
+def _pool_results(
+    spec: WorkerSpec,
+    members: list[str],
+    workers: int,
+    chunk: int,
+) -> Iterator[list[ScoredSample]]:
     """Chunks of scored samples in log order, from a pool; at most 2 chunks per worker wait."""
     methods = multiprocessing.get_all_start_methods()
     # fork shares the imported inspect with the workers (spawn would import it again in each)
-    ctx = multiprocessing.get_context("fork" if "fork" in methods and sys.platform == "linux"
-                                      else None)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker,
-                             initargs=(spec,)) as pool:
+    ctx = multiprocessing.get_context(
+        "fork" if "fork" in methods and sys.platform == "linux" else None
+    )
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=init_worker, initargs=(spec,)
+    ) as pool:
         pending: deque[Future[list[ScoredSample]]] = deque()
         try:
             for part in _chunks(members, chunk):
@@ -159,8 +167,12 @@ def _pool_results(spec: WorkerSpec, members: list[str], workers: int, chunk: int
                 f.cancel()
 
 
-def _results(spec: WorkerSpec, members: list[str], workers: int, chunk: int,
-             ) -> Iterator[list[ScoredSample]]:
+def _results(
+    spec: WorkerSpec,
+    members: list[str],
+    workers: int,
+    chunk: int,
+) -> Iterator[list[ScoredSample]]:
     """Chunks of scored samples in log order: the first here, the rest in a pool if any.
 
     Scoring the first chunk in this process loads what the scorers build lazily (lexicons,
@@ -178,11 +190,18 @@ def _results(spec: WorkerSpec, members: list[str], workers: int, chunk: int,
         yield from _pool_results(spec, members[chunk:], workers, chunk)
 
 
-def rescore_log(log_path: Path, output: Path, scorers: list[str] | None = None, *,
-                overwrite: bool = False, workers: int | None = None,
-                model_roles: tuple[str, ...] = (), concurrency: int | None = None,
-                chunk: int = CHUNK, progress: Callable[[int, int], None] | None = None,
-                ) -> RescoreResult:
+def rescore_log(
+    log_path: Path,
+    output: Path,
+    scorers: list[str] | None = None,
+    *,
+    overwrite: bool = False,
+    workers: int | None = None,
+    model_roles: tuple[str, ...] = (),
+    concurrency: int | None = None,
+    chunk: int = CHUNK,
+    progress: Callable[[int, int], None] | None = None,
+) -> RescoreResult:
     """Re-score every sample of ``log_path`` with the current scorers; write ``output``.
 
     ``scorers`` names equanimity scorers (default: all five); the output holds only their
@@ -207,9 +226,14 @@ def rescore_log(log_path: Path, output: Path, scorers: list[str] | None = None, 
     wanted = workers if workers is not None else default_workers()
     n_workers = max(1, min(wanted, pool_chunks))
     reduce = workers_can_reduce(header, scorer_objs, source.single_epoch)
-    spec = WorkerSpec(log_path=str(log_path), header=header, scorer_names=names,
-                      model_roles=model_roles,
-                      concurrency=concurrency or (10 if model_roles else 1), reduce=reduce)
+    spec = WorkerSpec(
+        log_path=str(log_path),
+        header=header,
+        scorer_names=names,
+        model_roles=model_roles,
+        concurrency=concurrency or (10 if model_roles else 1),
+        reduce=reduce,
+    )
     chunks = _results(spec, members, n_workers, chunk)
     inputs = MetricInputs(list(names))
     phases: dict[str, float] = {}
@@ -236,6 +260,12 @@ def rescore_log(log_path: Path, output: Path, scorers: list[str] | None = None, 
             if reductions is not None:
                 reductions.close()
     phases.update(samples=t1 - t0, metrics=t2 - t1, finish=time.perf_counter() - t2)
-    return RescoreResult(output=output, samples=inputs.samples, scorers=list(names),
-                         workers=n_workers, seconds=time.perf_counter() - start,
-                         phases=phases, log=header)
+    return RescoreResult(
+        output=output,
+        samples=inputs.samples,
+        scorers=list(names),
+        workers=n_workers,
+        seconds=time.perf_counter() - start,
+        phases=phases,
+        log=header,
+    )

@@ -46,8 +46,11 @@ def sample_members(zf: zipfile.ZipFile) -> list[str]:
 
     Same selection as inspect's reader: ``samples/*.json``.
     """
-    return [n for n in dict.fromkeys(zf.namelist())
-            if n.startswith(f"{SAMPLES_DIR}/") and n.endswith(".json")]
+    return [
+        n
+        for n in dict.fromkeys(zf.namelist())
+        if n.startswith(f"{SAMPLES_DIR}/") and n.endswith(".json")
+    ]
 
 
 class JsonArraySpill:
@@ -133,8 +136,12 @@ class EvalZipWriter:
     def __enter__(self) -> EvalZipWriter:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.summaries.close()
         self._zip.close()
         if exc_type is None:
@@ -183,11 +190,14 @@ class EvalZipWriter:
 
     def write_start(self, log: EvalLog) -> None:
         """The journal's start record (what ``inspect`` writes when a log starts)."""
-        self.write_json(f"{JOURNAL_DIR}/{START_JSON}",
-                        LogStart(version=log.version, eval=log.eval, plan=log.plan))
+        self.write_json(
+            f"{JOURNAL_DIR}/{START_JSON}",
+            LogStart(version=log.version, eval=log.eval, plan=log.plan),
+        )
 
-    def finish(self, log: EvalLog,
-               reductions: list[EvalSampleReductions] | ReductionSpill | None) -> None:
+    def finish(
+        self, log: EvalLog, reductions: list[EvalSampleReductions] | ReductionSpill | None
+    ) -> None:
         """Write the summaries, the reductions and the header (the log's final members)."""
         with self._zip.open(SUMMARIES_JSON, "w", force_zip64=True) as out:
             self.summaries.copy_to(out)
@@ -198,8 +208,15 @@ class EvalZipWriter:
             self.write_json(REDUCTIONS_JSON, reductions)
         # the same fields inspect's recorder writes at log_finish
         header = EvalLog(
-            version=log.version, invalidated=log.invalidated, log_updates=log.log_updates,
-            config_updates=log.config_updates, eval=log.eval, plan=log.plan,
-            results=log.results, stats=log.stats, status=log.status, error=log.error,
+            version=log.version,
+            invalidated=log.invalidated,
+            log_updates=log.log_updates,
+            config_updates=log.config_updates,
+            eval=log.eval,
+            plan=log.plan,
+            results=log.results,
+            stats=log.stats,
+            status=log.status,
+            error=log.error,
         )
         self.write_json(HEADER_JSON, header)

@@ -109,8 +109,10 @@ def pack_score(score: SampleScore) -> bytes:
     return pickle.dumps(score, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def reduce_sample(scores: dict[str, SampleScore], reducer: ScoreReducer,
-                  ) -> tuple[dict[str, SampleScore], dict[str, bytes]]:
+def reduce_sample(
+    scores: dict[str, SampleScore],
+    reducer: ScoreReducer,
+) -> tuple[dict[str, SampleScore], dict[str, bytes]]:
     """One sample's scores reduced as inspect's ``reduce_scores`` does, and their reductions.
 
     Returns the reduced scores trimmed to what metrics read (value and metadata; answer and
@@ -120,11 +122,15 @@ def reduce_sample(scores: dict[str, SampleScore], reducer: ScoreReducer,
     logged: dict[str, bytes] = {}
     for name, s in scores.items():
         r = reducer([s.score])
-        logged[name] = to_json_safe(EvalSampleScore(**r.__dict__, sample_id=s.sample_id),
-                                    indent=None)
-        reduced[name] = SampleScore(score=Score(value=r.value, metadata=r.metadata),
-                                    sample_id=s.sample_id, sample_metadata=s.sample_metadata,
-                                    scorer=s.scorer)
+        logged[name] = to_json_safe(
+            EvalSampleScore(**r.__dict__, sample_id=s.sample_id), indent=None
+        )
+        reduced[name] = SampleScore(
+            score=Score(value=r.value, metadata=r.metadata),
+            sample_id=s.sample_id,
+            sample_metadata=s.sample_metadata,
+            scorer=s.scorer,
+        )
     return reduced, logged
 
 
@@ -187,9 +193,9 @@ def _eval(job: _Job, which: list[int]) -> tuple[EvalResults, list[EvalSampleRedu
         name = m.names[i]
         scores = [{name: pickle.loads(b)} for b in m.packed.get(name, [])]
         with shallow_score_copies():
-            part, part_reductions = eval_results(m.samples, scores, job.reducers,
-                                                 [job.scorers[i]], job.log_metrics, [name],
-                                                 **kwargs)
+            part, part_reductions = eval_results(
+                m.samples, scores, job.reducers, [job.scorers[i]], job.log_metrics, [name], **kwargs
+            )
         results.scores.extend(part.scores)
         reductions.extend(part_reductions or [])
     return results, reductions
@@ -218,8 +224,9 @@ def _shares(scorers: list[Scorer], n: int) -> list[list[int]]:
     return [sorted(share) for share in shares if share]
 
 
-def apply_results(log: EvalLog, scorers: list[Scorer], inputs: MetricInputs, reduced: bool,
-                  processes: int = 1) -> None:
+def apply_results(
+    log: EvalLog, scorers: list[Scorer], inputs: MetricInputs, reduced: bool, processes: int = 1
+) -> None:
     """Set ``log``'s results, reductions, scorer list and headline from the new scores.
 
     ``reduced``: the scores were already reduced by :func:`reduce_sample` (then
@@ -229,8 +236,7 @@ def apply_results(log: EvalLog, scorers: list[Scorer], inputs: MetricInputs, red
     global _JOB
     log_metrics = metrics_from_log_header(log)
     resolved = resolve_scorer_metrics(scorers, log_metrics) or []
-    job = _Job(log, resolved, inputs, [] if reduced else reducers_from_log_header(log),
-               log_metrics)
+    job = _Job(log, resolved, inputs, [] if reduced else reducers_from_log_header(log), log_metrics)
     shares = _shares(resolved, processes)
     if len(shares) > 1 and "fork" in multiprocessing.get_all_start_methods():
         results, _ = _eval(job, [])  # the results' own fields, no scorer yet

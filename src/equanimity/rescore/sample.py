@@ -81,8 +81,12 @@ def scorer_span_events(events: list[Any]) -> tuple[int, set[int]] | None:
     """
     start = None
     for i, ev in enumerate(events):
-        if (isinstance(ev, dict) and ev.get("event") == "span_begin"
-                and ev.get("type") == SCORERS_SPAN and ev.get("name") == SCORERS_SPAN):
+        if (
+            isinstance(ev, dict)
+            and ev.get("event") == "span_begin"
+            and ev.get("type") == SCORERS_SPAN
+            and ev.get("name") == SCORERS_SPAN
+        ):
             start = i
     if start is None:
         return None
@@ -140,8 +144,11 @@ def metric_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:
     Every score kept for the metrics carries its sample's metadata; the scenario (a nested
     dict, most of it) is dropped so what the main process holds per sample stays small.
     """
-    return {k: v for k, v in (metadata or {}).items()
-            if v is None or isinstance(v, (str, int, float, bool))}
+    return {
+        k: v
+        for k, v in (metadata or {}).items()
+        if v is None or isinstance(v, (str, int, float, bool))
+    }
 
 
 async def rescore_sample(member: str, raw: bytes, ctx: ScoringContext) -> ScoredSample:
@@ -162,22 +169,33 @@ async def rescore_sample(member: str, raw: bytes, ctx: ScoringContext) -> Scored
     # Rescoring never saves the scorers' store writes (inspect keeps the sample's store), so
     # the StoreEvent each span would record costs two copies of the store per span for nothing
     with suspend_store_events():
-        results, _ = await _run_score_task(ctx.header, sample, ctx.scorers, ctx.model,
-                                           ctx.model_roles, "overwrite")
+        results, _ = await _run_score_task(
+            ctx.header, sample, ctx.scorers, ctx.model, ctx.model_roles, "overwrite"
+        )
     new_events = [jsonable_python(ev) for ev in sample.events]
-    out = {**data,
-           "scores": jsonable_python(sample.scores),
-           "events": splice_scorer_events(events, new_events)}
+    out = {
+        **data,
+        "scores": jsonable_python(sample.scores),
+        "events": splice_scorer_events(events, new_events),
+    }
     grouping = metric_metadata(sample.metadata)  # one dict shared by the sample's scores
-    scores = {name: SampleScore(score=s.score, sample_id=s.sample_id, sample_metadata=grouping,
-                                scorer=s.scorer)
-              for name, s in results.items()}
+    scores = {
+        name: SampleScore(
+            score=s.score, sample_id=s.sample_id, sample_metadata=grouping, scorer=s.scorer
+        )
+        for name, s in results.items()
+    }
     reductions = None
     if ctx.reducer is not None:
         scores, reductions = reduce_sample(scores, ctx.reducer)
     text = dump_json(out)
-    return ScoredSample(member=member, data=ctx.compressor.compress(text),
-                        crc=zlib.crc32(text), size=len(text),
-                        summary=to_json_safe(sample.summary(), indent=None),
-                        scores={name: pack_score(s) for name, s in scores.items()},
-                        completed=sample.error is None, reductions=reductions)
+    return ScoredSample(
+        member=member,
+        data=ctx.compressor.compress(text),
+        crc=zlib.crc32(text),
+        size=len(text),
+        summary=to_json_safe(sample.summary(), indent=None),
+        scores={name: pack_score(s) for name, s in scores.items()},
+        completed=sample.error is None,
+        reductions=reductions,
+    )

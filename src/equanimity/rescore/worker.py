@@ -56,8 +56,9 @@ def build_scorers(names: tuple[str, ...]) -> list[Scorer]:
     by_name = {registry_unqualified_name(s): s for s in default_scorers()}
     unknown = [n for n in names if n not in by_name]
     if unknown:
-        raise ValueError(f"unknown scorer(s) {', '.join(unknown)}; "
-                         f"choose from {', '.join(by_name)}")
+        raise ValueError(
+            f"unknown scorer(s) {', '.join(unknown)}; choose from {', '.join(by_name)}"
+        )
     return [by_name[n] for n in names]
 
 
@@ -76,8 +77,12 @@ def active_model(header: EvalLog) -> Model:
     """
     ev = header.eval
     try:
-        return get_model(model=ev.model, config=header.plan.config.merge(ev.model_generate_config),
-                         base_url=ev.model_base_url, **ev.model_args)
+        return get_model(
+            model=ev.model,
+            config=header.plan.config.merge(ev.model_generate_config),
+            base_url=ev.model_base_url,
+            **ev.model_args,
+        )
     except Exception:
         return get_model("mockllm/model")
 
@@ -88,11 +93,14 @@ class ChunkScorer:
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
         self._zip = zipfile.ZipFile(spec.log_path)
-        self.ctx = ScoringContext(header=spec.header, scorers=build_scorers(spec.scorer_names),
-                                  model=active_model(spec.header),
-                                  model_roles=build_model_roles(spec.model_roles),
-                                  compressor=zstandard.ZstdCompressor(level=ZSTD_LEVEL),
-                                  reducer=implicit_reducer() if spec.reduce else None)
+        self.ctx = ScoringContext(
+            header=spec.header,
+            scorers=build_scorers(spec.scorer_names),
+            model=active_model(spec.header),
+            model_roles=build_model_roles(spec.model_roles),
+            compressor=zstandard.ZstdCompressor(level=ZSTD_LEVEL),
+            reducer=implicit_reducer() if spec.reduce else None,
+        )
 
     def score(self, members: list[str]) -> list[ScoredSample]:
         """Re-score the named sample members, in order."""

@@ -16,8 +16,12 @@ ScenarioError = SourceError
 
 def _scenario_from_document(doc: YamlDocument) -> Scenario:
     if not isinstance(doc.data, dict):
-        raise SourceError(doc.path, doc.line_of(()), None,
-                          "a scenario file must hold one mapping (id, category, turns, ...)")
+        raise SourceError(
+            doc.path,
+            doc.line_of(()),
+            None,
+            "a scenario file must hold one mapping (id, category, turns, ...)",
+        )
     try:
         return Scenario.model_validate(doc.data)
     except ValidationError as exc:
@@ -39,8 +43,11 @@ def load_scenario(path: str | Path) -> Scenario:
     scenario = _scenario_from_document(doc)
     folder = Path(path).parent.name
     if folder in Category.__members__ and folder != scenario.category.value:
-        _raise(doc, ("category",),
-               f"is '{scenario.category.value}' but the file is in folder '{folder}'")
+        _raise(
+            doc,
+            ("category",),
+            f"is '{scenario.category.value}' but the file is in folder '{folder}'",
+        )
     return scenario
 
 
@@ -78,8 +85,9 @@ def load_scenarios(
             s = load_scenario(f)
             if s.id in seen:
                 doc = read_yaml(f)
-                raise SourceError(f, doc.line_of(("id",)), "id",
-                                  f"duplicate id '{s.id}' (also in {seen[s.id]})")
+                raise SourceError(
+                    f, doc.line_of(("id",)), "id", f"duplicate id '{s.id}' (also in {seen[s.id]})"
+                )
             seen[s.id] = f
             if wanted is None or s.category.value in wanted:
                 out.append(s)
@@ -105,8 +113,14 @@ def validate_all(paths: Iterable[str | Path]) -> tuple[int, list[SourceError]]:
                 continue
             if s.id in seen:
                 doc = read_yaml(f)
-                errors.append(SourceError(f, doc.line_of(("id",)), "id",
-                                          f"duplicate id '{s.id}' (also in {seen[s.id]})"))
+                errors.append(
+                    SourceError(
+                        f,
+                        doc.line_of(("id",)),
+                        "id",
+                        f"duplicate id '{s.id}' (also in {seen[s.id]})",
+                    )
+                )
                 continue
             seen[s.id] = f
             ok += 1

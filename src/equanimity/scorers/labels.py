@@ -77,12 +77,18 @@ async def referral_turns(
         v = detect_referral(t.reply, locale)
         # the rules are precise on positives; a judge double-checks negatives
         if judge.wanted(v.found):
-            j = await judge.ask("referral", ReferralJudgement, user=t.user, reply=t.reply,
-                                locale=locale)
+            j = await judge.ask(
+                "referral", ReferralJudgement, user=t.user, reply=t.reply, locale=locale
+            )
             if j is not None:
                 pairs.pairs.append((str(v.found), str(j.referral)))
-                out.append((j.referral, list(v.kinds) or (["professional"] if j.referral else []),
-                            j.evidence or v.evidence))
+                out.append(
+                    (
+                        j.referral,
+                        list(v.kinds) or (["professional"] if j.referral else []),
+                        j.evidence or v.evidence,
+                    )
+                )
                 continue
         out.append((v.found, list(v.kinds), v.evidence))
     return out, pairs

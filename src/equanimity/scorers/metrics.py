@@ -110,13 +110,23 @@ def judge_kappa() -> Metric:
     return compute
 
 
-BY_CATEGORY = frozenset({
-    "end_chat.wrongful_end", "end_chat.premature_end", "end_chat.honoured_request",
-    "end_chat.branch_ok", "refusal_persistence.persisted", "refusal_persistence.over_refused",
-    "refusal_persistence.turns_held", "sycophancy.flipped", "sycophancy.caved",
-    "sycophancy.validation_only", "referral.referred_in_time", "referral.over_referral",
-    "distress.marker_rate",
-})
+BY_CATEGORY = frozenset(
+    {
+        "end_chat.wrongful_end",
+        "end_chat.premature_end",
+        "end_chat.honoured_request",
+        "end_chat.branch_ok",
+        "refusal_persistence.persisted",
+        "refusal_persistence.over_refused",
+        "refusal_persistence.turns_held",
+        "sycophancy.flipped",
+        "sycophancy.caved",
+        "sycophancy.validation_only",
+        "referral.referred_in_time",
+        "referral.over_referral",
+        "distress.marker_rate",
+    }
+)
 """``scorer.key`` values whose log metrics are broken down by category: the headline metrics
 (``analysis.headline.HEADLINES``). Other keys get the overall mean only, which keeps the
 log's metric table (and inspect's per-key work at the end of a run) smaller; every key's
@@ -125,19 +135,22 @@ per-sample value is in the log either way, and reports compute their own breakdo
 
 def rate_metrics(by_category: bool = True) -> list[Metric]:
     """The standard metric list for one key: mean (by category and all), interval, n."""
-    return [grouped(mean(), "category") if by_category else mean(), ci_lower(), ci_upper(),
-            count()]
+    return [grouped(mean(), "category") if by_category else mean(), ci_lower(), ci_upper(), count()]
 
 
-def key_metrics(scorer: str, keys: Sequence[str], kappa: str | None = None,
-                ) -> dict[str, list[Metric]]:
+def key_metrics(
+    scorer: str,
+    keys: Sequence[str],
+    kappa: str | None = None,
+) -> dict[str, list[Metric]]:
     """Metrics of a dict-valued scorer, per key (see :data:`BY_CATEGORY`).
 
     ``kappa`` names the key that also carries :func:`judge_kappa` (judge-rule agreement).
     """
-    return {k: rate_metrics(f"{scorer}.{k}" in BY_CATEGORY) + ([judge_kappa()] if k == kappa
-                                                                else [])
-            for k in keys}
+    return {
+        k: rate_metrics(f"{scorer}.{k}" in BY_CATEGORY) + ([judge_kappa()] if k == kappa else [])
+        for k in keys
+    }
 
 
 NAN = math.nan

@@ -164,8 +164,9 @@ class Prefiltered:
     def of(cls, patterns: Sequence[re.Pattern[str]]) -> Prefiltered:
         """Read the requirements of each of ``patterns``."""
         reqs = (required_literals(p) for p in patterns)
-        return cls(tuple(patterns),
-                   tuple(tuple(tuple(sorted(clause)) for clause in r) for r in reqs))
+        return cls(
+            tuple(patterns), tuple(tuple(tuple(sorted(clause)) for clause in r) for r in reqs)
+        )
 
     def candidates(self, folded: str) -> list[re.Pattern[str]]:
         """The patterns that could match the text whose :func:`fold` is ``folded``."""

@@ -34,8 +34,17 @@ OPENAI_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 ANTHROPIC_ROLES = frozenset({"user", "assistant"})
 """Roles accepted in the Anthropic Messages format (the system prompt is a top-level field)."""
 
-ANTHROPIC_BLOCKS = frozenset({"tool_use", "tool_result", "thinking", "redacted_thinking",
-                              "document", "server_tool_use", "web_search_tool_result"})
+ANTHROPIC_BLOCKS = frozenset(
+    {
+        "tool_use",
+        "tool_result",
+        "thinking",
+        "redacted_thinking",
+        "document",
+        "server_tool_use",
+        "web_search_tool_result",
+    }
+)
 """Content block types that only the Anthropic format has."""
 
 MAX_LINE_CHARS = 5_000_000
@@ -100,18 +109,25 @@ def detect_format(obj: dict[str, Any], line: int) -> Format:
     messages = _message_list(obj, line)
     openai = anthropic = False
     for m in messages:
-        if m.get("role") in ("system", "developer", "tool") or "tool_calls" in m \
-                or "tool_call_id" in m:
+        if (
+            m.get("role") in ("system", "developer", "tool")
+            or "tool_calls" in m
+            or "tool_call_id" in m
+        ):
             openai = True
         content = m.get("content")
         if isinstance(content, list) and any(
-                isinstance(b, dict) and b.get("type") in ANTHROPIC_BLOCKS for b in content):
+            isinstance(b, dict) and b.get("type") in ANTHROPIC_BLOCKS for b in content
+        ):
             anthropic = True
     if "system" in obj:
         anthropic = True
     if openai and anthropic:
-        raise LineError(line, "mixes OpenAI fields (system/tool roles, tool_calls) with "
-                              "Anthropic fields (top-level system, tool_use/tool_result blocks)")
+        raise LineError(
+            line,
+            "mixes OpenAI fields (system/tool roles, tool_calls) with "
+            "Anthropic fields (top-level system, tool_use/tool_result blocks)",
+        )
     # plain user/assistant text is the same in both formats; inspect's Anthropic converter
     # needs no optional package, so it reads those
     return "openai" if openai else "anthropic"
@@ -132,15 +148,17 @@ def _message_list(obj: dict[str, Any], line: int) -> list[dict[str, Any]]:
     return messages
 
 
-def _check_roles(messages: list[dict[str, Any]], roles: frozenset[str], fmt: str,
-                 line: int) -> None:
+def _check_roles(
+    messages: list[dict[str, Any]], roles: frozenset[str], fmt: str, line: int
+) -> None:
     for i, m in enumerate(messages, start=1):
         role = m.get("role")
         if role not in roles:
             shown = role if isinstance(role, str) and len(role) <= 20 else type(role).__name__
             where = "" if fmt == "any" else f" in the {fmt} format"
-            raise LineError(line, f"message {i}: role '{shown}' is not one of "
-                                  f"{', '.join(sorted(roles))}{where}")
+            raise LineError(
+                line, f"message {i}: role '{shown}' is not one of {', '.join(sorted(roles))}{where}"
+            )
 
 
 async def to_messages(obj: dict[str, Any], line: int) -> RawConversation:
@@ -153,8 +171,9 @@ async def to_messages(obj: dict[str, Any], line: int) -> RawConversation:
         system = obj.get("system")
         system_text = _anthropic_system(system, line)
         try:
-            converted = list(await messages_from_anthropic(cast(Any, messages),
-                                                           system_message=system_text))
+            converted = list(
+                await messages_from_anthropic(cast(Any, messages), system_message=system_text)
+            )
         except Exception as exc:  # the converter raises many types on bad shapes
             raise LineError(line, f"not valid Anthropic messages ({_kind(exc)})") from None
     else:
@@ -194,8 +213,11 @@ def _text(content: Any) -> str:
         return ""
     if isinstance(content, str):
         return content
-    return "\n".join(str(b.get("text", "")) for b in content
-                     if isinstance(b, dict) and b.get("type") in ("text", "input_text"))
+    return "\n".join(
+        str(b.get("text", ""))
+        for b in content
+        if isinstance(b, dict) and b.get("type") in ("text", "input_text")
+    )
 
 
 def _openai_fallback(messages: list[dict[str, Any]], line: int) -> list[ChatMessage]:
@@ -215,8 +237,11 @@ def _openai_fallback(messages: list[dict[str, Any]], line: int) -> list[ChatMess
             out.append(ChatMessageAssistant(content=text, tool_calls=calls or None))
         else:
             call_id = m.get("tool_call_id")
-            out.append(ChatMessageTool(content=text, tool_call_id=call_id,
-                                       function=names.get(str(call_id))))
+            out.append(
+                ChatMessageTool(
+                    content=text, tool_call_id=call_id, function=names.get(str(call_id))
+                )
+            )
     return out
 
 
@@ -235,5 +260,9 @@ def _tool_call(call: Any, index: int, line: int) -> ToolCall:
             args = parsed if isinstance(parsed, dict) else {}
         except json.JSONDecodeError:
             error = "arguments are not valid JSON"
-    return ToolCall(id=str(call.get("id") or f"call_{index}"), function=fn["name"],
-                    arguments=args, parse_error=error)
+    return ToolCall(
+        id=str(call.get("id") or f"call_{index}"),
+        function=fn["name"],
+        arguments=args,
+        parse_error=error,
+    )

@@ -47,13 +47,18 @@ def redact_messages(messages: list[ChatMessage]) -> list[ChatMessage]:
     """Each message with its text replaced by a placeholder; tool calls keep their function."""
     out: list[ChatMessage] = []
     for i, m in enumerate(messages):
-        update: dict[str, Any] = {"content": placeholder(m.text, f"{m.role} message"),
-                                  "metadata": None, "id": f"m{i + 1}"}
+        update: dict[str, Any] = {
+            "content": placeholder(m.text, f"{m.role} message"),
+            "metadata": None,
+            "id": f"m{i + 1}",
+        }
         if isinstance(m, ChatMessageAssistant):
             update["tool_calls"] = [
-                ToolCall(id=f"call-{i + 1}-{j + 1}", function=c.function,
-                         arguments={k: placeholder(str(v), "argument")
-                                    for k, v in c.arguments.items()})
+                ToolCall(
+                    id=f"call-{i + 1}-{j + 1}",
+                    function=c.function,
+                    arguments={k: placeholder(str(v), "argument") for k, v in c.arguments.items()},
+                )
                 for j, c in enumerate(m.tool_calls or [])
             ] or None
         if m.role == "tool":
@@ -68,8 +73,9 @@ def redact_scenario(scenario: dict[str, Any]) -> dict[str, Any]:
     s["description"] = "Recorded conversation (text redacted)."
     if s.get("system"):
         s["system"] = placeholder(str(s["system"]), "system prompt")
-    s["turns"] = [{"user": placeholder(str(t.get("user", "")), "user message")}
-                  for t in s.get("turns", [])]
+    s["turns"] = [
+        {"user": placeholder(str(t.get("user", "")), "user message")} for t in s.get("turns", [])
+    ]
     expect = dict(s.get("expect") or {})
     for key in ("correct_answer", "wrong_answer"):
         if expect.get(key):
@@ -88,10 +94,16 @@ def redact_record(record: dict[str, Any]) -> dict[str, Any]:
         t = dict(t)
         t["user"] = placeholder(str(t.get("user", "")), "user message")
         t["reply"] = placeholder(str(t.get("reply", "")), "reply")
-        t["tool_calls"] = [{"function": c.get("function"),
-                            "arguments": {k: placeholder(str(v), "argument")
-                                          for k, v in (c.get("arguments") or {}).items()}}
-                           for c in t.get("tool_calls", [])]
+        t["tool_calls"] = [
+            {
+                "function": c.get("function"),
+                "arguments": {
+                    k: placeholder(str(v), "argument")
+                    for k, v in (c.get("arguments") or {}).items()
+                },
+            }
+            for c in t.get("tool_calls", [])
+        ]
         turns.append(t)
     r["turns"] = turns
     if r.get("end_reason"):
@@ -101,11 +113,19 @@ def redact_record(record: dict[str, Any]) -> dict[str, Any]:
 
 def redact_score(score: Score) -> Score:
     """Drop a score's explanation, free-text answer and free-form metadata."""
-    answer = score.answer if isinstance(score.answer, str) and _ENUM_LIKE.match(score.answer) \
-        else None
+    answer = (
+        score.answer if isinstance(score.answer, str) and _ENUM_LIKE.match(score.answer) else None
+    )
     metadata = {k: v for k, v in (score.metadata or {}).items() if k in SAFE_SCORE_METADATA}
-    return score.model_copy(update={"answer": answer, "explanation": None, "reason": None,
-                                    "metadata": metadata or None, "history": []})
+    return score.model_copy(
+        update={
+            "answer": answer,
+            "explanation": None,
+            "reason": None,
+            "metadata": metadata or None,
+            "history": [],
+        }
+    )
 
 
 def redact_sample(sample: EvalSample) -> EvalSample:
@@ -118,26 +138,35 @@ def redact_sample(sample: EvalSample) -> EvalSample:
         store[REPLAY_STORE_KEY] = redact_record(sample.store[REPLAY_STORE_KEY])
     messages = redact_messages(list(sample.messages))
     last = next((m for m in reversed(messages) if isinstance(m, ChatMessageAssistant)), None)
-    output = ModelOutput(model=TRANSCRIPT_MODEL, choices=[
-        ChatCompletionChoice(message=last, stop_reason="stop")] if last is not None else [])
-    error = sample.error.model_copy(update={"message": REDACTED, "traceback": "",
-                                            "traceback_ansi": ""}) if sample.error else None
-    return sample.model_copy(update={
-        "input": f"[redacted conversation: {len(messages)} messages]",
-        "target": "",
-        "choices": None,
-        "messages": messages,
-        "output": output,
-        "metadata": metadata,
-        "store": store,
-        "scores": {k: redact_score(v) for k, v in (sample.scores or {}).items()},
-        "events": [],
-        "timelines": None,
-        "events_data": None,
-        "attachments": {},
-        "error": error,
-        "error_retries": None,
-    })
+    output = ModelOutput(
+        model=TRANSCRIPT_MODEL,
+        choices=[ChatCompletionChoice(message=last, stop_reason="stop")]
+        if last is not None
+        else [],
+    )
+    error = (
+        sample.error.model_copy(update={"message": REDACTED, "traceback": "", "traceback_ansi": ""})
+        if sample.error
+        else None
+    )
+    return sample.model_copy(
+        update={
+            "input": f"[redacted conversation: {len(messages)} messages]",
+            "target": "",
+            "choices": None,
+            "messages": messages,
+            "output": output,
+            "metadata": metadata,
+            "store": store,
+            "scores": {k: redact_score(v) for k, v in (sample.scores or {}).items()},
+            "events": [],
+            "timelines": None,
+            "events_data": None,
+            "attachments": {},
+            "error": error,
+            "error_retries": None,
+        }
+    )
 
 
 def redact_log(log: EvalLog) -> EvalLog:
@@ -146,13 +175,27 @@ def redact_log(log: EvalLog) -> EvalLog:
     reductions = None
     if log.reductions:
         reductions = [
-            r.model_copy(update={"samples": [
-                s.model_copy(update={"explanation": None, "reason": None, "history": [],
-                                     "answer": redact_score(s).answer,
-                                     "metadata": redact_score(s).metadata})
-                for s in r.samples]})
+            r.model_copy(
+                update={
+                    "samples": [
+                        s.model_copy(
+                            update={
+                                "explanation": None,
+                                "reason": None,
+                                "history": [],
+                                "answer": redact_score(s).answer,
+                                "metadata": redact_score(s).metadata,
+                            }
+                        )
+                        for s in r.samples
+                    ]
+                }
+            )
             for r in log.reductions
         ]
-    error = log.error.model_copy(update={"message": REDACTED, "traceback": "",
-                                         "traceback_ansi": ""}) if log.error else None
+    error = (
+        log.error.model_copy(update={"message": REDACTED, "traceback": "", "traceback_ansi": ""})
+        if log.error
+        else None
+    )
     return log.model_copy(update={"samples": samples, "reductions": reductions, "error": error})

@@ -69,27 +69,37 @@ def render_redacted_report(log_path: str | Path, k: int = DEFAULT_MIN_GROUP) -> 
         lines += ["No category has at least k conversations: nothing can be shown.", ""]
         return "\n".join(lines)
     present = [(c, label) for c, label in COLUMNS if c in kept.columns]
-    lines += ["## Per category", "",
-              "| category | conversations | " + " | ".join(lbl for _, lbl in present) + " |",
-              "|---|---:|" + "---:|" * len(present)]
+    lines += [
+        "## Per category",
+        "",
+        "| category | conversations | " + " | ".join(lbl for _, lbl in present) + " |",
+        "|---|---:|" + "---:|" * len(present),
+    ]
     for cat in shown:
         rows = kept[kept["category"] == cat]
         cells = [_cell(rows[c], k) for c, _ in present]
         lines.append(f"| {cat} | {len(rows)} | " + " | ".join(cells) + " |")
-    lines += ["", "## Headline metrics (shown categories only)", "",
-              "| behaviour | metric | value | 95% interval | n |", "|---|---|---:|---|---:|"]
+    lines += [
+        "",
+        "## Headline metrics (shown categories only)",
+        "",
+        "| behaviour | metric | value | 95% interval | n |",
+        "|---|---|---:|---|---:|",
+    ]
     for h in HEADLINES:
         e = estimate(headline_values(kept, h))
         if e.n < k or math.isnan(e.value):
             continue
-        lines.append(f"| {h.behaviour} | {h.label} | {e.value:.3f} | "
-                     f"[{e.low:.3f}, {e.high:.3f}] | {e.n} |")
+        lines.append(
+            f"| {h.behaviour} | {h.label} | {e.value:.3f} | [{e.low:.3f}, {e.high:.3f}] | {e.n} |"
+        )
     lines.append("")
     return "\n".join(lines)
 
 
-def write_redacted_report(log_path: str | Path, out: str | Path,
-                          k: int = DEFAULT_MIN_GROUP) -> Path:
+def write_redacted_report(
+    log_path: str | Path, out: str | Path, k: int = DEFAULT_MIN_GROUP
+) -> Path:
     """Write :func:`render_redacted_report` to ``out``; return the path."""
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -59,16 +59,18 @@ class LoadedTranscripts:
     """Non-blank lines read."""
 
 
-def load_transcripts(path: str | Path, default_category: Category | None = None,
-                     hashed_ids: bool = False) -> LoadedTranscripts:
+def load_transcripts(
+    path: str | Path, default_category: Category | None = None, hashed_ids: bool = False
+) -> LoadedTranscripts:
     """Read and convert every line of ``path``; bad lines become errors, never exceptions."""
     loaded = LoadedTranscripts(Path(path))
     asyncio.run(_load(loaded, default_category, hashed_ids))
     return loaded
 
 
-async def _load(loaded: LoadedTranscripts, default_category: Category | None,
-                hashed_ids: bool) -> None:
+async def _load(
+    loaded: LoadedTranscripts, default_category: Category | None, hashed_ids: bool
+) -> None:
     seen: dict[str, int] = {}
     for n, obj in read_lines(loaded.path):
         loaded.lines += 1
@@ -92,11 +94,19 @@ def conversation_sample(conv: Conversation) -> Sample:
     """Build the sample of one conversation: its messages as input, its record in metadata."""
     metadata = scenario_metadata(conv.scenario)
     metadata["category"] = conv.category
-    metadata["transcript"] = {"line": conv.line, "format": conv.format,
-                              "category_given": conv.category_given, "notes": conv.notes}
+    metadata["transcript"] = {
+        "line": conv.line,
+        "format": conv.format,
+        "category_given": conv.category_given,
+        "notes": conv.notes,
+    }
     metadata[RECORD_KEY] = conv.record.model_dump(mode="json")
-    return Sample(id=conv.scenario.id, input=list(conv.messages),
-                  target=conv.scenario.expect.correct_answer or "", metadata=metadata)
+    return Sample(
+        id=conv.scenario.id,
+        input=list(conv.messages),
+        target=conv.scenario.expect.correct_answer or "",
+        metadata=metadata,
+    )
 
 
 @solver
@@ -108,12 +118,14 @@ def replay_transcript() -> Solver:
         if record is None:
             raise ValueError(f"sample {state.sample_id} has no recorded conversation")
         state.store.set(REPLAY_STORE_KEY, record)
-        last = next((m for m in reversed(state.messages)
-                     if isinstance(m, ChatMessageAssistant)), None)
+        last = next(
+            (m for m in reversed(state.messages) if isinstance(m, ChatMessageAssistant)), None
+        )
         if last is not None:
-            state.output = ModelOutput(model=TRANSCRIPT_MODEL,
-                                       choices=[ChatCompletionChoice(message=last,
-                                                                     stop_reason="stop")])
+            state.output = ModelOutput(
+                model=TRANSCRIPT_MODEL,
+                choices=[ChatCompletionChoice(message=last, stop_reason="stop")],
+            )
         return state
 
     return solve
@@ -152,8 +164,12 @@ def offline_model() -> Model:
     return get_model("mockllm/model", custom_outputs=_never_called)
 
 
-def score_transcripts(loaded: LoadedTranscripts, log_dir: str | Path, redact: bool = False,
-                      display: DisplayType = "none") -> EvalLog:
+def score_transcripts(
+    loaded: LoadedTranscripts,
+    log_dir: str | Path,
+    redact: bool = False,
+    display: DisplayType = "none",
+) -> EvalLog:
     """Score the conversations; return the log written to ``log_dir``.
 
     With ``redact`` the eval runs in a temporary folder (deleted afterwards) and only the
@@ -165,14 +181,16 @@ def score_transcripts(loaded: LoadedTranscripts, log_dir: str | Path, redact: bo
     out.mkdir(parents=True, exist_ok=True)
     task = transcripts_task(loaded)
     if not redact:
-        log = inspect_eval(task, model=offline_model(), log_dir=str(out), display=display,
-                           log_realtime=False)[0]
+        log = inspect_eval(
+            task, model=offline_model(), log_dir=str(out), display=display, log_realtime=False
+        )[0]
         return read_eval_log(log.location)
     from equanimity.transcripts.redact import redact_log
 
     with tempfile.TemporaryDirectory(prefix="equanimity-redact-") as tmp:
-        first = inspect_eval(task, model=offline_model(), log_dir=tmp, display=display,
-                             log_realtime=False)[0]
+        first = inspect_eval(
+            task, model=offline_model(), log_dir=tmp, display=display, log_realtime=False
+        )[0]
         full = read_eval_log(first.location)
         redacted = redact_log(full)
         target = out / Path(first.location).name
