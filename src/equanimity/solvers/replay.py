@@ -17,8 +17,8 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from pydantic import BaseModel, Field
 
 from equanimity.scenarios.schema import Scenario
-from equanimity.scorers.detectors import classify_refusal
 from equanimity.solvers.context import REPLAY_CONTEXT, ReplayContext
+from equanimity.textclass.refusal import classify_refusal
 from equanimity.tools import END_NOTICE, END_TOOL_NAME, end_conversation
 
 REPLAY_STORE_KEY = "equanimity:replay"

@@ -33,8 +33,8 @@ from equanimity.scenarios.schema import (
     CategoryRuleError,
     Scenario,
 )
-from equanimity.scorers.detectors import classify_refusal
 from equanimity.solvers.replay import ReplayRecord, ToolCallRecord, TurnRecord
+from equanimity.textclass.refusal import classify_refusal
 from equanimity.tools import END_NOTICE, END_TOOL_NAME
 from equanimity.transcripts.parse import LineError, RawConversation
 
