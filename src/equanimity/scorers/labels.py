@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from equanimity.records import TurnRecord
 from equanimity.scorers.judge import Judge, ReferralJudgement, RefusalJudgement
-from equanimity.solvers.replay import TurnRecord
 from equanimity.textclass.referral import detect_referral
 from equanimity.textclass.refusal import classify_refusal
 from equanimity.textclass.verdicts import RefusalLabel

@@ -27,13 +27,13 @@ from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageSyste
 from pydantic import ValidationError
 
 from equanimity.importers.write import slug
+from equanimity.records import ReplayRecord, ToolCallRecord, TurnRecord
 from equanimity.scenarios.schema import (
     RISK_CATEGORIES,
     Category,
     CategoryRuleError,
     Scenario,
 )
-from equanimity.solvers.replay import ReplayRecord, ToolCallRecord, TurnRecord
 from equanimity.textclass.refusal import classify_refusal
 from equanimity.tools import END_NOTICE, END_TOOL_NAME
 from equanimity.transcripts.parse import LineError, RawConversation

@@ -26,7 +26,7 @@ from inspect_ai.model import (
 from inspect_ai.scorer import Score
 from inspect_ai.tool import ToolCall
 
-from equanimity.solvers.replay import REPLAY_STORE_KEY
+from equanimity.records import REPLAY_STORE_KEY
 from equanimity.transcripts.task import TRANSCRIPT_MODEL
 
 REDACTED = "[redacted]"

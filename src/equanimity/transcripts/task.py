@@ -28,10 +28,10 @@ from inspect_ai.model import (
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import DisplayType
 
+from equanimity.records import REPLAY_STORE_KEY
 from equanimity.scenarios.dataset import scenario_metadata
 from equanimity.scenarios.schema import Category
 from equanimity.scorers.suite import default_scorers
-from equanimity.solvers.replay import REPLAY_STORE_KEY
 from equanimity.transcripts.convert import Conversation, build_conversation, conversation_id
 from equanimity.transcripts.parse import LineError, read_lines, to_messages
 
