@@ -18,7 +18,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from equanimity.records import REPLAY_STORE_KEY, ReplayRecord, ToolCallRecord, TurnRecord
 from equanimity.scenarios.schema import Scenario
 from equanimity.solvers.context import REPLAY_CONTEXT, ReplayContext
-from equanimity.textclass.refusal import classify_refusal
+from equanimity.solvers.turn_labeller import TURN_LABELLER_ID, label_turn
 from equanimity.tools import END_NOTICE, END_TOOL_NAME, end_conversation
 
 
@@ -78,7 +78,9 @@ def replay_scenario() -> Solver:
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         scenario = Scenario.model_validate(state.metadata["scenario"])
         branch_from: int | None = state.metadata.get("branch_from")
-        record = ReplayRecord(scenario_id=scenario.id, branch_from=branch_from)
+        record = ReplayRecord(
+            scenario_id=scenario.id, branch_from=branch_from, labeller=TURN_LABELLER_ID
+        )
         state.messages = []
         if scenario.system:
             state.messages.append(ChatMessageSystem(content=scenario.system))
@@ -99,7 +101,7 @@ def replay_scenario() -> Solver:
                 ToolCallRecord(function=c.function, arguments=dict(c.arguments))
                 for c in (assistant.tool_calls or [] if assistant is not None else [])
             ]
-            verdict = classify_refusal(reply, user=text)
+            verdict = label_turn(reply)
             usage = state.output.usage
             ended = _ended(state, assistant)
             previous = TurnRecord(
