@@ -56,6 +56,9 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,119}$")
 NON_TEXT = "[non-text content]"
 """Stands in for a user message without text (an image, a file)."""
 
+TRANSCRIPT_MODEL = "recorded-transcript"
+"""Model name on the outputs rebuilt from a recording."""
+
 
 def default_expectations(category: Category, n_turns: int) -> dict[str, Any]:
     """Return the shipped library's expectations for ``category`` (``expect`` overrides them)."""

@@ -27,7 +27,7 @@ from inspect_ai.scorer import Score
 from inspect_ai.tool import ToolCall
 
 from equanimity.records import REPLAY_STORE_KEY
-from equanimity.transcripts.task import TRANSCRIPT_MODEL
+from equanimity.transcripts.convert import TRANSCRIPT_MODEL
 
 REDACTED = "[redacted]"
 """Placeholder for a text whose length is not worth keeping."""
