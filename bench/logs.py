@@ -8,8 +8,8 @@ from typing import Any
 
 from inspect_ai.log import EvalLog, EvalSample, read_eval_log, write_eval_log
 
+from equanimity.records import REPLAY_STORE_KEY, replay_record
 from equanimity.scenarios.dataset import BRANCH_SUFFIX
-from equanimity.solvers.replay import REPLAY_STORE_KEY, replay_record
 
 
 def _new_id(sample_id: str, suffix: str) -> str:

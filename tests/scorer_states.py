@@ -8,14 +8,9 @@ from inspect_ai.model import ModelName
 from inspect_ai.scorer import Score, Scorer, Target
 from inspect_ai.solver import TaskState
 
+from equanimity.records import REPLAY_STORE_KEY, ReplayRecord, ToolCallRecord, TurnRecord
 from equanimity.scenarios.dataset import scenario_metadata
 from equanimity.scenarios.schema import Scenario
-from equanimity.solvers.replay import (
-    REPLAY_STORE_KEY,
-    ReplayRecord,
-    ToolCallRecord,
-    TurnRecord,
-)
 from equanimity.tools import END_NOTICE, END_TOOL_NAME
 
 

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from equanimity.scorers import detectors
-from equanimity.scorers.detectors import (
-    classify_refusal,
-    detect_agreement,
-    detect_distress,
-    detect_referral,
-    mentions_answer,
-)
+from equanimity.textclass import lexicons, refusal
+from equanimity.textclass.agreement import detect_agreement
+from equanimity.textclass.answers import mentions_answer
+from equanimity.textclass.distress import detect_distress
+from equanimity.textclass.lexicons import clear_caches
+from equanimity.textclass.referral import detect_referral, known_locales
+from equanimity.textclass.refusal import classify_refusal
 from equanimity.yaml_source import SourceError
 
 # ---------------------------------------------------------------------------- refusal
@@ -343,7 +342,7 @@ def test_no_user_or_empty_user_is_the_text_only_verdict(text: str) -> None:
 
 
 def test_content_words_are_crude_lemmas() -> None:
-    words = detectors.content_words(
+    words = refusal.content_words(
         "Why are the vaccines killing processes? The vaccine killed a process!"
     )
     assert words == {"vaccin", "kill", "process"}
@@ -541,8 +540,8 @@ def test_bad_lexicon_names_file_and_line(tmp_path: Path, monkeypatch: pytest.Mon
     lex = tmp_path / "lexicons"
     lex.mkdir()
     (lex / "refusal.yaml").write_text("# test\nstrong:\n  - 'fine'\n  - '(unclosed'\n")
-    monkeypatch.setattr(detectors, "lexicon_dir", lambda: lex)
-    detectors.clear_caches()
+    monkeypatch.setattr(lexicons, "lexicon_dir", lambda: lex)
+    clear_caches()
     try:
         with pytest.raises(SourceError) as exc:
             classify_refusal("hello")
@@ -550,22 +549,22 @@ def test_bad_lexicon_names_file_and_line(tmp_path: Path, monkeypatch: pytest.Mon
         assert "refusal.yaml" in str(exc.value)
     finally:
         monkeypatch.undo()
-        detectors.clear_caches()
+        clear_caches()
 
 
 def test_unknown_key_in_lexicon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lex = tmp_path / "lexicons"
     lex.mkdir()
     (lex / "agreement.yaml").write_text("agrees: []\npushes_back: []\nagreez: []\n")
-    monkeypatch.setattr(detectors, "lexicon_dir", lambda: lex)
-    detectors.clear_caches()
+    monkeypatch.setattr(lexicons, "lexicon_dir", lambda: lex)
+    clear_caches()
     try:
         with pytest.raises(SourceError, match="unknown key 'agreez'"):
             detect_agreement("hello")
     finally:
         monkeypatch.undo()
-        detectors.clear_caches()
+        clear_caches()
 
 
 def test_known_locales() -> None:
-    assert {"en-US", "en-GB", "en-AU", "de-DE", "fr-FR"} <= set(detectors.known_locales())
+    assert {"en-US", "en-GB", "en-AU", "de-DE", "fr-FR"} <= set(known_locales())

@@ -39,8 +39,8 @@ from equanimity.models.faulty import (
     TimeoutFault,
 )
 from equanimity.paths import scenarios_dir
+from equanimity.records import replay_record
 from equanimity.scenarios.loader import load_scenario
-from equanimity.solvers.replay import replay_record
 from equanimity.tasks import build_task
 
 HARMFUL = [

@@ -269,7 +269,7 @@ def local_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
 
 
 def _replies(log: Any) -> dict[str, list[str]]:
-    from equanimity.solvers.replay import replay_record
+    from equanimity.records import replay_record
 
     out: dict[str, list[str]] = {}
     for sample in log.samples:

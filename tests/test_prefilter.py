@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from equanimity.scorers import detectors, prefilter
-from equanimity.scorers.prefilter import Prefiltered, fold, required_literals
+from equanimity.textclass import agreement, distress, prefilter, referral, refusal
+from equanimity.textclass.lexicons import clear_caches
+from equanimity.textclass.prefilter import Prefiltered, fold, required_literals
 
 DATA = Path(__file__).parent / "data"
 BMP = "".join(chr(i) for i in range(0x10000) if not 0xD800 <= i < 0xE000)
@@ -21,7 +22,7 @@ BMP = "".join(chr(i) for i in range(0x10000) if not 0xD800 <= i < 0xE000)
 
 def _all_lists() -> list[Prefiltered]:
     """Every compiled lexicon list (refusal, premise, distress, agreement, referral)."""
-    ref = detectors._refusal_lexicon()
+    ref = refusal._refusal_lexicon()
     prem = ref.premise
     out = [
         ref.strong,
@@ -36,11 +37,11 @@ def _all_lists() -> list[Prefiltered]:
         prem.rejection,
         prem.not_rejection,
     ]
-    dis = detectors._distress_lexicon()
+    dis = distress._distress_lexicon()
     out += [p for _, p in dis.families] + [dis.not_distress]
-    agr = detectors._agreement_lexicon()
+    agr = agreement._agreement_lexicon()
     out += [agr.agrees, agr.pushes_back, agr.not_agreement]
-    refl = detectors._referral_lexicon()
+    refl = referral._referral_lexicon()
     out += [refl.directive, refl.not_referral]
     out += [p for r in refl.resources for p in (r.patterns, r.with_directive)]
     return [p.filtered for p in out]
@@ -154,26 +155,26 @@ def _verdicts(rows: list[tuple[str, str | None, str]]) -> Iterator[str]:
     for text, user, locale in rows:
         yield repr(
             (
-                detectors.classify_refusal(text, user=user),
-                detectors.detect_referral(text, locale),
-                detectors.detect_distress(text),
-                detectors.detect_agreement(text),
+                refusal.classify_refusal(text, user=user),
+                referral.detect_referral(text, locale),
+                distress.detect_distress(text),
+                agreement.detect_agreement(text),
             )
         )
 
 
 def test_verdicts_identical_with_and_without_the_prefilter(monkeypatch: pytest.MonkeyPatch) -> None:
     rows = _replies()
-    detectors.clear_caches()
+    clear_caches()
     with_prefilter = list(_verdicts(rows))
     monkeypatch.setattr(prefilter, "ENABLED", False)
-    detectors.clear_caches()
+    clear_caches()
     try:
         assert all(not r for f in _all_lists() for r in f.requirements)  # really off
         without = list(_verdicts(rows))
     finally:
         monkeypatch.undo()
-        detectors.clear_caches()
+        clear_caches()
     assert len(with_prefilter) == len(rows) > 800
     assert with_prefilter == without
 

@@ -10,10 +10,11 @@ from inspect_ai.log import EvalLog, EvalSample
 from inspect_ai.model import ChatMessage, ChatMessageTool, ModelOutput, ModelUsage, get_model
 from inspect_ai.tool import ToolChoice, ToolInfo
 
+from equanimity.records import replay_record
 from equanimity.scenarios.dataset import scenarios_dataset
 from equanimity.scenarios.loader import load_scenario
 from equanimity.scorers.suite import default_scorers
-from equanimity.solvers.replay import replay_record, replay_scenario
+from equanimity.solvers.replay import replay_scenario
 from equanimity.tools import END_NOTICE, END_TOOL_NAME
 
 SCENARIO = """
@@ -171,8 +172,8 @@ def test_sample_metadata_holds_the_whole_scenario_compactly() -> None:
 
 
 def test_scorers_share_one_parsed_transcript() -> None:
+    from equanimity.records import REPLAY_STORE_KEY
     from equanimity.scorers.transcript import read_transcript
-    from equanimity.solvers.replay import REPLAY_STORE_KEY
     from tests.scorer_states import make_scenario, make_state
 
     state = make_state(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from equanimity.commands import validate_scorers
-from equanimity.scorers.detectors import RefusalLabel
+from equanimity.textclass.verdicts import RefusalLabel
 from equanimity.validation import (
     DataError,
     ReferralItem,

@@ -43,7 +43,9 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError, computed_field
 
 from equanimity.paths import scorers_dir
-from equanimity.scorers.detectors import RefusalLabel, classify_refusal, detect_referral
+from equanimity.textclass.referral import detect_referral
+from equanimity.textclass.refusal import classify_refusal
+from equanimity.textclass.verdicts import RefusalLabel
 
 REFUSAL_LABELS: tuple[RefusalLabel, ...] = ("complied", "refused", "partial")
 XSTEST_LABELS: dict[str, RefusalLabel] = {

@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 from equanimity.importers.write import Imported, ImportResult, Skipped, slug
 from equanimity.scenarios.schema import Category, Expectations, Scenario, Turn
-from equanimity.scorers.detectors import mentions_answer
+from equanimity.textclass.answers import mentions_answer
 
 SOURCE = (
     "sycophancy-eval (Sharma et al. 2023, 'Towards Understanding Sycophancy in Language "

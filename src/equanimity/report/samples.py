@@ -37,9 +37,9 @@ from pydantic import ValidationError
 
 from equanimity.analysis.frame import Run
 from equanimity.analysis.headline import HEADLINES
+from equanimity.records import ReplayRecord, replay_record
 from equanimity.report.evidence import Quote, find_quotes, highlight, locate
 from equanimity.scenarios.dataset import BRANCH_SUFFIX
-from equanimity.solvers.replay import ReplayRecord, replay_record
 
 BATCH = 64
 """Samples read per batch from an ``.eval`` log."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
-from equanimity.scorers.detectors import detect_distress
 from equanimity.scorers.judge import DistressJudgement, Judge
 from equanimity.scorers.metrics import NAN, key_metrics
 from equanimity.scorers.transcript import quote, read_transcript
+from equanimity.textclass.distress import detect_distress
 
 KEYS = ("marker_rate", "any_marker", "intensity")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Literal, TypeVar
+from typing import TypeVar
 from weakref import WeakKeyDictionary
 
 from inspect_ai.model import GenerateConfig, Model, ResponseSchema, model_roles
@@ -19,6 +19,7 @@ from inspect_ai.util import json_schema
 from pydantic import BaseModel, Field, ValidationError
 
 from equanimity.paths import scorers_dir
+from equanimity.textclass.verdicts import RefusalLabel
 from equanimity.yaml_source import read_yaml
 
 GRADER_ROLE = "grader"
@@ -30,7 +31,7 @@ J = TypeVar("J", bound=BaseModel)
 class RefusalJudgement(BaseModel):
     """Judge's label for one reply to a request."""
 
-    label: Literal["refused", "complied", "partial"]
+    label: RefusalLabel
     """Whether the reply refused, complied, or partly complied."""
     redirect: bool
     """Whether it steered the user toward something else."""

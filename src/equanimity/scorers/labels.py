@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from equanimity.scorers.detectors import classify_refusal, detect_referral
+from equanimity.records import TurnRecord
 from equanimity.scorers.judge import Judge, ReferralJudgement, RefusalJudgement
-from equanimity.solvers.replay import TurnRecord
-
-RefusalLabel = Literal["refused", "complied", "partial"]
+from equanimity.textclass.referral import detect_referral
+from equanimity.textclass.refusal import classify_refusal
+from equanimity.textclass.verdicts import RefusalLabel
 
 END_EVIDENCE = "[end_conversation]"
 """Evidence marking a turn labelled by its end_conversation call."""

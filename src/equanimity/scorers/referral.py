@@ -56,7 +56,7 @@ def referral(cascade: bool = True) -> Scorer:
                 t, (_, kinds, ev) = first
                 value["referred_in_time"] = float(t.index <= by)
                 value["turns_to_referral"] = float(t.index)
-                from equanimity.scorers.detectors import detect_referral
+                from equanimity.textclass.referral import detect_referral
 
                 value["locale_match"] = float(detect_referral(t.reply, s.locale).locale_match)
                 why = (

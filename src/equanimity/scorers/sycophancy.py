@@ -6,10 +6,11 @@ from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
 from equanimity.scenarios.schema import Category
-from equanimity.scorers.detectors import detect_agreement, mentions_answer
 from equanimity.scorers.judge import Judge, SycophancyJudgement
 from equanimity.scorers.metrics import NAN, key_metrics
 from equanimity.scorers.transcript import Transcript, quote, read_transcript
+from equanimity.textclass.agreement import detect_agreement
+from equanimity.textclass.answers import mentions_answer
 
 KEYS = ("flipped", "initial_correct", "caved", "validation_only", "sycophantic")
 

@@ -8,8 +8,8 @@ from weakref import WeakKeyDictionary
 
 from inspect_ai.solver import TaskState
 
+from equanimity.records import REPLAY_STORE_KEY, ReplayRecord, TurnRecord, replay_record
 from equanimity.scenarios.schema import Scenario
-from equanimity.solvers.replay import REPLAY_STORE_KEY, ReplayRecord, TurnRecord, replay_record
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""Solvers: the multi-turn replay of a scenario."""
+"""Solvers: the multi-turn replay of a scenario (its record lives in :mod:`equanimity.records`)."""
 
-from equanimity.solvers.replay import REPLAY_STORE_KEY, ReplayRecord, TurnRecord, replay_scenario
+from equanimity.solvers.replay import replay_scenario
 
-__all__ = ["REPLAY_STORE_KEY", "ReplayRecord", "TurnRecord", "replay_scenario"]
+__all__ = ["replay_scenario"]

@@ -5,7 +5,7 @@ The ``end_conversation`` tool is offered, and the replay stops when the model en
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from inspect_ai.model import (
     ChatMessageAssistant,
@@ -14,68 +14,12 @@ from inspect_ai.model import (
     ChatMessageUser,
 )
 from inspect_ai.solver import Generate, Solver, TaskState, solver
-from pydantic import BaseModel, Field
 
+from equanimity.records import REPLAY_STORE_KEY, ReplayRecord, ToolCallRecord, TurnRecord
 from equanimity.scenarios.schema import Scenario
-from equanimity.scorers.detectors import classify_refusal
 from equanimity.solvers.context import REPLAY_CONTEXT, ReplayContext
+from equanimity.solvers.turn_labeller import TURN_LABELLER_ID, label_turn
 from equanimity.tools import END_NOTICE, END_TOOL_NAME, end_conversation
-
-REPLAY_STORE_KEY = "equanimity:replay"
-"""Key under which the per-turn record is kept in the sample store (and so in the log)."""
-
-
-class ToolCallRecord(BaseModel):
-    """A tool call the model made in one turn."""
-
-    function: str
-    """Name of the tool called."""
-    arguments: dict[str, Any] = Field(default_factory=dict)
-    """Arguments the model passed."""
-
-
-class TurnRecord(BaseModel):
-    """What happened in one user turn of the replay."""
-
-    index: int
-    """1-based user turn index."""
-    user: str
-    """The user text actually sent."""
-    variant: Literal["user", "if_refused", "if_complied", "branch"]
-    """Which scripted text was chosen (adaptive turns depend on the previous reply)."""
-    reply: str
-    """The model's reply text (may be empty when it only called a tool)."""
-    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
-    """Tool calls made in this turn."""
-    refusal: Literal["refused", "complied", "partial"]
-    """Quick rule-layer label used to choose the next adaptive turn."""
-    redirect: bool = False
-    """Whether the reply redirected the user (rule layer)."""
-    input_tokens: int = 0
-    """Input tokens reported by the provider for this call."""
-    output_tokens: int = 0
-    """Output tokens reported by the provider for this call."""
-    ended: bool = False
-    """Whether the model called ``end_conversation`` in this turn."""
-
-
-class ReplayRecord(BaseModel):
-    """The whole replay of one sample, as stored in the log."""
-
-    scenario_id: str
-    """Scenario replayed."""
-    branch_from: int | None = None
-    """For a branch replay, the edited turn."""
-    turns: list[TurnRecord] = Field(default_factory=list)
-    """One record per user turn actually sent."""
-    ended: bool = False
-    """Whether the model ended the chat."""
-    end_turn: int | None = None
-    """1-based turn in which it did."""
-    end_reason: str | None = None
-    """The reason argument it gave."""
-    notice: str | None = None
-    """The notice shown to the user after the end."""
 
 
 def scripted_turns(scenario: Scenario, branch_from: int | None) -> list[tuple[int, Any]]:
@@ -134,7 +78,9 @@ def replay_scenario() -> Solver:
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         scenario = Scenario.model_validate(state.metadata["scenario"])
         branch_from: int | None = state.metadata.get("branch_from")
-        record = ReplayRecord(scenario_id=scenario.id, branch_from=branch_from)
+        record = ReplayRecord(
+            scenario_id=scenario.id, branch_from=branch_from, labeller=TURN_LABELLER_ID
+        )
         state.messages = []
         if scenario.system:
             state.messages.append(ChatMessageSystem(content=scenario.system))
@@ -155,7 +101,7 @@ def replay_scenario() -> Solver:
                 ToolCallRecord(function=c.function, arguments=dict(c.arguments))
                 for c in (assistant.tool_calls or [] if assistant is not None else [])
             ]
-            verdict = classify_refusal(reply, user=text)
+            verdict = label_turn(reply)
             usage = state.output.usage
             ended = _ended(state, assistant)
             previous = TurnRecord(
@@ -187,9 +133,3 @@ def replay_scenario() -> Solver:
         return state
 
     return solve
-
-
-def replay_record(store: Any) -> ReplayRecord | None:
-    """Read the replay record back from a sample store (a ``Store`` or a log's plain dict)."""
-    raw = store.get(REPLAY_STORE_KEY) if store is not None else None
-    return ReplayRecord.model_validate(raw) if raw else None

@@ -27,14 +27,14 @@ from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageSyste
 from pydantic import ValidationError
 
 from equanimity.importers.write import slug
+from equanimity.records import ReplayRecord, ToolCallRecord, TurnRecord
 from equanimity.scenarios.schema import (
     RISK_CATEGORIES,
     Category,
     CategoryRuleError,
     Scenario,
 )
-from equanimity.scorers.detectors import classify_refusal
-from equanimity.solvers.replay import ReplayRecord, ToolCallRecord, TurnRecord
+from equanimity.textclass.refusal import classify_refusal
 from equanimity.tools import END_NOTICE, END_TOOL_NAME
 from equanimity.transcripts.parse import LineError, RawConversation
 
@@ -55,6 +55,9 @@ NEUTRAL: dict[str, Any] = {
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,119}$")
 NON_TEXT = "[non-text content]"
 """Stands in for a user message without text (an image, a file)."""
+
+TRANSCRIPT_MODEL = "recorded-transcript"
+"""Model name on the outputs rebuilt from a recording."""
 
 
 def default_expectations(category: Category, n_turns: int) -> dict[str, Any]:

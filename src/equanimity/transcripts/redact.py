@@ -26,8 +26,8 @@ from inspect_ai.model import (
 from inspect_ai.scorer import Score
 from inspect_ai.tool import ToolCall
 
-from equanimity.solvers.replay import REPLAY_STORE_KEY
-from equanimity.transcripts.task import TRANSCRIPT_MODEL
+from equanimity.records import REPLAY_STORE_KEY
+from equanimity.transcripts.convert import TRANSCRIPT_MODEL
 
 REDACTED = "[redacted]"
 """Placeholder for a text whose length is not worth keeping."""

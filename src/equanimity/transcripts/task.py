@@ -28,21 +28,24 @@ from inspect_ai.model import (
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import DisplayType
 
+from equanimity.records import REPLAY_STORE_KEY
 from equanimity.scenarios.dataset import scenario_metadata
 from equanimity.scenarios.schema import Category
 from equanimity.scorers.suite import default_scorers
-from equanimity.solvers.replay import REPLAY_STORE_KEY
-from equanimity.transcripts.convert import Conversation, build_conversation, conversation_id
+from equanimity.transcripts.convert import (
+    TRANSCRIPT_MODEL,
+    Conversation,
+    build_conversation,
+    conversation_id,
+)
 from equanimity.transcripts.parse import LineError, read_lines, to_messages
+from equanimity.transcripts.redact import redact_log
 
 TASK_NAME = "transcripts"
 """Name of the scoring task in the log."""
 
 RECORD_KEY = "equanimity:transcript_record"
 """Sample metadata key carrying the record to the solver (removed by the solver)."""
-
-TRANSCRIPT_MODEL = "recorded-transcript"
-"""Model name on the outputs rebuilt from a recording."""
 
 
 @dataclass
@@ -185,7 +188,6 @@ def score_transcripts(
             task, model=offline_model(), log_dir=str(out), display=display, log_realtime=False
         )[0]
         return read_eval_log(log.location)
-    from equanimity.transcripts.redact import redact_log
 
     with tempfile.TemporaryDirectory(prefix="equanimity-redact-") as tmp:
         first = inspect_eval(

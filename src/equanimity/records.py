@@ -1,0 +1,81 @@
+"""The replay record: what the replay solver stores per sample, and what everything after reads.
+
+Written by :mod:`equanimity.solvers.replay` (and by :mod:`equanimity.transcripts.convert` for
+imported transcripts) into the sample store under :data:`REPLAY_STORE_KEY`; read back with
+:func:`replay_record` by the scorers, the transcript tools and the report. This module depends
+on nothing else in equanimity but the label type of :mod:`equanimity.textclass.verdicts`, so the layers above and below it need not know each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from equanimity.textclass.verdicts import RefusalLabel
+
+REPLAY_STORE_KEY = "equanimity:replay"
+"""Key under which the per-turn record is kept in the sample store (and so in the log)."""
+
+
+class ToolCallRecord(BaseModel):
+    """A tool call the model made in one turn."""
+
+    function: str
+    """Name of the tool called."""
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    """Arguments the model passed."""
+
+
+class TurnRecord(BaseModel):
+    """What happened in one user turn of the replay."""
+
+    index: int
+    """1-based user turn index."""
+    user: str
+    """The user text actually sent."""
+    variant: Literal["user", "if_refused", "if_complied", "branch"]
+    """Which scripted text was chosen (adaptive turns depend on the previous reply)."""
+    reply: str
+    """The model's reply text (may be empty when it only called a tool)."""
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    """Tool calls made in this turn."""
+    refusal: RefusalLabel
+    """Quick label used to choose the next adaptive turn: by the replay's frozen turn labeller
+    (:attr:`ReplayRecord.labeller`), not by the scorers, which label every reply again."""
+    redirect: bool = False
+    """Whether the reply redirected the user (as the labeller saw it)."""
+    input_tokens: int = 0
+    """Input tokens reported by the provider for this call."""
+    output_tokens: int = 0
+    """Output tokens reported by the provider for this call."""
+    ended: bool = False
+    """Whether the model called ``end_conversation`` in this turn."""
+
+
+class ReplayRecord(BaseModel):
+    """The whole replay of one sample, as stored in the log."""
+
+    scenario_id: str
+    """Scenario replayed."""
+    branch_from: int | None = None
+    """For a branch replay, the edited turn."""
+    turns: list[TurnRecord] = Field(default_factory=list)
+    """One record per user turn actually sent."""
+    ended: bool = False
+    """Whether the model ended the chat."""
+    end_turn: int | None = None
+    """1-based turn in which it did."""
+    end_reason: str | None = None
+    """The reason argument it gave."""
+    notice: str | None = None
+    """The notice shown to the user after the end."""
+    labeller: str | None = None
+    """``name@version+sha256-prefix`` of the labeller that set :attr:`TurnRecord.refusal` and
+    so chose the adaptive turns; None in logs written before it was recorded."""
+
+
+def replay_record(store: Any) -> ReplayRecord | None:
+    """Read the replay record back from a sample store (a ``Store`` or a log's plain dict)."""
+    raw = store.get(REPLAY_STORE_KEY) if store is not None else None
+    return ReplayRecord.model_validate(raw) if raw else None
