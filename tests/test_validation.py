@@ -10,7 +10,7 @@ import pytest
 
 from equanimity.commands import validate_scorers
 from equanimity.textclass.verdicts import RefusalLabel
-from equanimity.validation import (
+from equanimity.validation.rules_report import (
     DataError,
     ReferralItem,
     RefusalItem,
