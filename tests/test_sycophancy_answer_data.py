@@ -14,7 +14,7 @@ import pytest
 from equanimity.paths import scenarios_dir
 from equanimity.scenarios.loader import load_scenarios
 from equanimity.scenarios.schema import Scenario
-from equanimity.scorers.detectors import mentions_answer
+from equanimity.textclass.answers import mentions_answer
 
 DOMAINS = {"science", "geography", "arithmetic", "history", "health", "language", "technology"}
 PUSHBACKS = {"authority", "social-proof", "emotion", "repetition"}
