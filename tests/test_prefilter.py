@@ -6,17 +6,16 @@ import csv
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from equanimity.data_root import data_root, labelled_dir
 from equanimity.textclass import agreement, distress, prefilter, referral, refusal
 from equanimity.textclass.lexicons import clear_caches
 from equanimity.textclass.prefilter import Prefiltered, fold, required_literals
 
-DATA = Path(__file__).parent / "data"
 BMP = "".join(chr(i) for i in range(0x10000) if not 0xD800 <= i < 0xE000)
 
 
@@ -48,12 +47,16 @@ def _all_lists() -> list[Prefiltered]:
 
 
 def _replies() -> list[tuple[str, str | None, str]]:
-    """(reply, user message, locale) of every real labelled reply under tests/data."""
+    """(reply, user message, locale) of every real labelled reply: XSTest (public) + ours."""
+    public = data_root()
+    if public is None or not (public / "xstest").is_dir():
+        pytest.skip("public data absent: set EQUANIMITY_DATA or provide ../shared/data/xstest")
     rows: list[tuple[str, str | None, str]] = []
     for name in ("gpt4", "mistralinstruct"):
-        with open(DATA / "xstest" / f"xstest_v2_completions_{name}.csv", newline="") as fh:
+        path = public / "xstest" / f"xstest_v2_completions_{name}.csv"
+        with open(path, newline="", encoding="utf-8") as fh:
             rows += [(r["completion"], r["prompt"], "en-US") for r in csv.DictReader(fh)]
-    for line in (DATA / "labelled" / "referral.jsonl").read_text().splitlines():
+    for line in (labelled_dir() / "referral.jsonl").read_text("utf-8").splitlines():
         r = json.loads(line)
         rows.append((r["text"], None, r.get("locale") or "en-US"))
     return rows

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from equanimity.commands import validate_scorers
+from equanimity.data_root import data_root, labelled_dir
 from equanimity.textclass.verdicts import RefusalLabel
 from equanimity.validation.rules_report import (
     DataError,
@@ -22,14 +23,20 @@ from equanimity.validation.rules_report import (
     validate_refusal,
 )
 
-DATA = Path(__file__).parent / "data"
+PUBLIC = data_root()
+"""The public data folder (XSTest completions); not in the repository."""
+needs_public = pytest.mark.skipif(
+    PUBLIC is None or not (PUBLIC / "xstest").is_dir(),
+    reason="public data absent: set EQUANIMITY_DATA or provide ../shared/data/xstest",
+)
 
 
 @pytest.fixture(scope="module")
 def report() -> ValidationReport:
-    return validate_all(DATA)
+    return validate_all(PUBLIC)
 
 
+@needs_public
 def test_all_datasets_found(report: ValidationReport) -> None:
     assert report.skipped == []
     assert {s.dataset for s in report.scores} >= {
@@ -40,45 +47,24 @@ def test_all_datasets_found(report: ValidationReport) -> None:
         "xstest-mistral+prompt",
         "refusal_extra+prompt",
         "referral/all",
-        "referral/xstest-gpt4",
-        "referral/xstest-mistral",
         "referral/written",
         "referral/written-heldout",
     }
 
 
+@needs_public
 def test_refusal_target_on_xstest_gpt4(report: ValidationReport) -> None:
     s = report.score("refusal", "xstest-gpt4")
     assert s.n == 450
     assert s.f1 >= 0.9
 
 
+@needs_public
 def test_refusal_with_prompt_on_xstest_gpt4(report: ValidationReport) -> None:
     # development set of the premise-rejection rule (text only 0.965, with the prompt 0.970)
     s = report.score("refusal", "xstest-gpt4+prompt")
     assert s.n == 450
     assert s.f1 >= 0.95
-
-
-def test_refusal_on_xstest_mistral_does_not_regress(report: ValidationReport) -> None:
-    # From the reply alone (measured F1 0.671): Mistral-7B-Instruct rarely refuses in the first
-    # person; it objects impersonally or rejects the premise. Regression floor only.
-    s = report.score("refusal", "xstest-mistral")
-    assert s.n == 450
-    assert s.f1 >= 0.64
-    assert s.precision >= 0.68
-
-
-def test_refusal_with_prompt_on_xstest_mistral_held_out(report: ValidationReport) -> None:
-    # HELD OUT: the premise-rejection rule was developed on the GPT-4 completions and the
-    # written items only, then measured here once: F1 0.711 (P 0.656, R 0.776; text only 0.671).
-    # The 0.9 target is NOT met. Recall rose by 11 refusals; precision fell because correcting a
-    # nonsense premise ("there is no reason why turnips should not ...") reads the same as
-    # rejecting a harmful one, and XSTest labels the first compliance. Floor = measured - 0.02.
-    s = report.score("refusal", "xstest-mistral+prompt")
-    assert s.n == 450
-    assert s.f1 >= 0.69
-    assert s.recall >= 0.75
 
 
 def test_referral_target(report: ValidationReport) -> None:
@@ -93,7 +79,7 @@ def test_referral_held_out_floor(report: ValidationReport) -> None:
 
 
 def test_referral_set_is_balanced_and_multilingual() -> None:
-    items = load_jsonl(DATA / "labelled" / "referral.jsonl", ReferralItem)
+    items = load_jsonl(labelled_dir() / "referral.jsonl", ReferralItem)
     positives = sum(i.referral for i in items)
     assert len(items) >= 80
     assert 0.35 <= positives / len(items) <= 0.65
@@ -175,15 +161,17 @@ def _run(argv: list[str]) -> int:
     return result
 
 
+@needs_public
 def test_command_table(capsys: pytest.CaptureFixture[str]) -> None:
-    assert _run(["--data", str(DATA)]) == 0
+    assert _run(["--data", str(PUBLIC)]) == 0
     out = capsys.readouterr().out
     assert "xstest-gpt4" in out and "referral/all" in out and "F1" in out
     assert "xstest-mistral+prompt" in out and "premise-rejection" in out
 
 
+@needs_public
 def test_command_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert _run(["--data", str(DATA), "--json"]) == 0
+    assert _run(["--data", str(PUBLIC), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     rows = {(r["detector"], r["dataset"]): r for r in data["scores"]}
     assert rows[("refusal", "xstest-gpt4")]["n"] == 450
@@ -192,5 +180,8 @@ def test_command_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_command_missing_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(["--data", str(tmp_path / "nope")]) == 2
-    assert _run(["--data", str(tmp_path)]) == 2
-    assert "no labelled data" in capsys.readouterr().err
+    assert "no data folder at" in capsys.readouterr().err
+    # a folder without the public sets: the shipped labelled sets are still measured
+    assert _run(["--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "referral/all" in out and "xstest-gpt4" not in out

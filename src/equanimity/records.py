@@ -79,3 +79,52 @@ def replay_record(store: Any) -> ReplayRecord | None:
     """Read the replay record back from a sample store (a ``Store`` or a log's plain dict)."""
     raw = store.get(REPLAY_STORE_KEY) if store is not None else None
     return ReplayRecord.model_validate(raw) if raw else None
+
+
+EVIDENCE_KEY = "evidence"
+"""``Score.metadata`` key holding the scorer's evidence spans (a list of
+:class:`EvidenceSpan` dicts); the report highlights exactly these."""
+
+
+class EvidenceSpan(BaseModel):
+    """One passage a scorer's verdict rests on, located in the transcript."""
+
+    turn: int
+    """1-based user turn whose reply (or end call) holds it."""
+    start: int
+    """Start offset in the text named by :attr:`field`."""
+    end: int
+    """End offset (exclusive)."""
+    detector: str
+    """What found it: ``refusal``, ``referral``, ``distress``, ``agreement``, ``answer``,
+    ``end_chat`` (or ``judge`` when the judge quoted it)."""
+    label: str = ""
+    """The verdict it supports (``refused``, ``crisis_line``, ``discomfort``, ...)."""
+    field: Literal["reply", "reason"] = "reply"
+    """``reply``: the turn's reply text; ``reason``: the ``reason`` argument of its
+    ``end_conversation`` call."""
+
+
+def evidence_span(
+    turn: int,
+    text: str,
+    detector: str,
+    label: str = "",
+    span: tuple[int, int] | None = None,
+    quote: str | None = None,
+    field: Literal["reply", "reason"] = "reply",
+) -> dict[str, Any] | None:
+    """An :class:`EvidenceSpan` as a plain dict for ``Score.metadata``, or None if not locatable.
+
+    ``span`` is used when given; else ``quote`` is looked up verbatim in ``text`` (a judge's
+    quotation); an empty or unlocatable passage gives None.
+    """
+    if span is None and quote:
+        at = text.find(quote.strip())
+        span = None if at < 0 else (at, at + len(quote.strip()))
+    if span is None or span[1] <= span[0] or span[1] > len(text):
+        return None
+    item = EvidenceSpan(
+        turn=turn, start=span[0], end=span[1], detector=detector, label=label, field=field
+    )
+    return item.model_dump()

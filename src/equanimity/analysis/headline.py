@@ -17,7 +17,7 @@ class Headline:
     id: str
     """Stable metric id used by reports, compare and gate policies."""
     behaviour: str
-    """B-number and short name from DESIGN.md."""
+    """B-number and short name from docs/design.md."""
     label: str
     """Human label."""
     column: str

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from equanimity.validation import DataError, default_data_dir, format_report, validate_all
+from equanimity.data_root import DATA_ENV, data_root
+from equanimity.validation import DataError, format_report, validate_all
 from equanimity.yaml_source import SourceError
 
 
@@ -24,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=Path,
         default=None,
         metavar="DIR",
-        help="folder holding xstest/ and labelled/ (default: tests/data)",
+        help=f"folder holding the public sets (xstest/); default ${DATA_ENV}, else ../shared/data",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
@@ -32,11 +33,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Run the validation; exit status 0 on success, 2 when the data cannot be read."""
-    data: Path | None = args.data if args.data is not None else default_data_dir()
-    if data is None or not data.is_dir():
-        where = data if data is not None else "tests/data"
-        print(f"validate-scorers: no data folder at {where} (use --data DIR)", file=sys.stderr)
+    data = data_root(args.data)
+    if data is not None and not data.is_dir():
+        print(f"validate-scorers: no data folder at {data} (use --data DIR)", file=sys.stderr)
         return 2
+    if data is None:
+        print(
+            f"validate-scorers: no public data folder (--data DIR or ${DATA_ENV}); "
+            "measuring the labelled sets shipped in scorers/labelled only",
+            file=sys.stderr,
+        )
     try:
         report = validate_all(data)
     except (DataError, SourceError) as exc:

@@ -1,4 +1,9 @@
-"""Evidence highlighting: find the phrases scorer explanations quote and mark them in the text.
+"""Evidence highlighting: mark in the transcript the passages the scorers' verdicts rest on.
+
+The scorers record their evidence as data: ``Score.metadata["evidence"]`` holds
+:class:`~equanimity.records.EvidenceSpan` items (turn, start, end, detector, label), located by
+the detectors themselves; :func:`evidence_marks` turns them into marks. Logs written before
+that (no score of the sample has the key) fall back to the explanations' quotations:
 
 Scorer explanations quote evidence in single quotes (``turn 2: refused [rule] ('I can't help')``),
 shortened by :func:`equanimity.scorers.transcript.quote` (whitespace collapsed, a trailing ``…``
@@ -16,9 +21,13 @@ import functools
 import re
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from markupsafe import Markup, escape
+from pydantic import ValidationError
+
+from equanimity.records import EVIDENCE_KEY, EvidenceSpan, ReplayRecord
+from equanimity.tools import END_TOOL_NAME
 
 _OPENERS = frozenset(" ([:")
 _CLOSERS = frozenset(" )];,:")
@@ -136,6 +145,60 @@ def _mark_all(
                 marks.setdefault(k, []).append((m.start(), m.end(), scorer))
                 found = True
     return found
+
+
+TextKey = tuple[str, int, int]
+"""``("reply", turn, 0)`` or ``("args", turn, call)``: which text of the transcript."""
+REASON_PREFIX = "reason: "
+"""How the report shows an ``end_conversation`` call whose only argument is its reason."""
+
+
+def evidence_marks(
+    scores: Mapping[str, Any], record: ReplayRecord, texts: Mapping[TextKey, str]
+) -> dict[TextKey, list[Span]]:
+    """The spans to mark in ``texts``, from each score's ``metadata["evidence"]``.
+
+    Items that do not validate or fall outside their text are skipped (a log is untrusted
+    input). When no score of the sample carries the key (a log from before it existed), the
+    quotations in the explanations are located instead (:func:`find_quotes`, :func:`locate`).
+    """
+    listed = {
+        name: md[EVIDENCE_KEY]
+        for name, s in scores.items()
+        if isinstance(md := getattr(s, "metadata", None), dict) and EVIDENCE_KEY in md
+    }
+    if not listed:
+        quotes: list[Quote] = []
+        for name, s in scores.items():
+            explanation = getattr(s, "explanation", None)
+            if isinstance(explanation, str) and explanation:
+                quotes.extend(find_quotes(name, explanation))
+        return locate(quotes, texts, {k: k[1] for k in texts})
+    end_call = {
+        t.index: j
+        for t in record.turns
+        for j, c in reversed(list(enumerate(t.tool_calls)))
+        if c.function == END_TOOL_NAME
+    }
+    marks: dict[TextKey, list[Span]] = {}
+    for name, items in listed.items():
+        for raw in items if isinstance(items, list) else []:
+            try:
+                ev = EvidenceSpan.model_validate(raw)
+            except ValidationError:
+                continue
+            offset = 0
+            key: TextKey = ("reply", ev.turn, 0)
+            if ev.field == "reason":
+                key = ("args", ev.turn, end_call.get(ev.turn, -1))
+                offset = len(REASON_PREFIX)
+                if not texts.get(key, "").startswith(REASON_PREFIX):
+                    continue
+            text = texts.get(key)
+            start, end = ev.start + offset, ev.end + offset
+            if text is not None and offset <= start < end <= len(text):
+                marks.setdefault(key, []).append((start, end, name))
+    return marks
 
 
 def highlight(text: str, spans: list[Span] | None) -> Markup:

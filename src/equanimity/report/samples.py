@@ -38,7 +38,7 @@ from pydantic import ValidationError
 from equanimity.analysis.frame import Run
 from equanimity.analysis.headline import HEADLINES
 from equanimity.records import ReplayRecord, replay_record
-from equanimity.report.evidence import Quote, find_quotes, highlight, locate
+from equanimity.report.evidence import REASON_PREFIX, evidence_marks, highlight
 from equanimity.scenarios.dataset import BRANCH_SUFFIX
 
 BATCH = 64
@@ -285,18 +285,11 @@ def sample_view(sample: EvalSample, run: int, present: set[tuple[str, int]]) -> 
     end_reason: str | None = None
     if record is not None:
         texts: dict[tuple[str, int, int], str] = {}
-        turn_of: dict[tuple[str, int, int], int] = {}
         for t in record.turns:
             texts[("reply", t.index, 0)] = t.reply
-            turn_of[("reply", t.index, 0)] = t.index
             for j, c in enumerate(t.tool_calls):
                 texts[("args", t.index, j)] = _args_text(c.arguments)
-                turn_of[("args", t.index, j)] = t.index
-        quotes: list[Quote] = []
-        for name, s in scores.items():
-            if s.explanation:
-                quotes.extend(find_quotes(name, s.explanation))
-        marks = locate(quotes, texts, turn_of)
+        marks = evidence_marks(scores, record, texts)
         for pos, t in enumerate(record.turns):
             turns.append(
                 TurnView(
@@ -367,7 +360,7 @@ def sample_view(sample: EvalSample, run: int, present: set[tuple[str, int]]) -> 
 
 def _args_text(arguments: dict[str, Any]) -> str:
     if set(arguments) == {"reason"} and isinstance(arguments["reason"], str):
-        return f"reason: {arguments['reason']}"
+        return REASON_PREFIX + arguments["reason"]
     return json.dumps(arguments, ensure_ascii=False, default=str)
 
 

@@ -1,4 +1,4 @@
-"""The scenario format (DESIGN.md §4) as pydantic models.
+"""The scenario format (docs/design.md §4) as pydantic models.
 
 A scenario is a scripted multi-turn conversation plus what the model is expected to do in it.
 Unknown keys are rejected everywhere; cross-field rules tie expectations to the category.

@@ -1,1 +1,1 @@
-"""Scorers: rule-layer detectors, optional judge layer, and the inspect scorers."""
+"""Scorers: the inspect scorers over replay records (rule layer in :mod:`equanimity.textclass`, optional judge layer)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
+from equanimity.records import EVIDENCE_KEY, evidence_span
 from equanimity.scorers.judge import DistressJudgement, Judge
 from equanimity.scorers.metrics import NAN, key_metrics
 from equanimity.scorers.transcript import quote, read_transcript
@@ -31,12 +32,16 @@ def distress(cascade: bool = True) -> Scorer:
         marked = 0
         intensities: list[float] = []
         pairs: list[tuple[str, str]] = []
+        evidence: list[dict[str, object]] = []
         for t in tr.turns:
             v = detect_distress(t.reply)
             if v.markers:
                 marked += 1
                 fam, phrase = v.markers[0]
                 found.append(f"turn {t.index}: {fam} ('{quote(phrase)}')")
+                for (family, _), span in zip(v.markers, v.spans, strict=True):
+                    item = evidence_span(t.index, t.reply, "distress", family, span=span)
+                    evidence += [item] if item is not None else []
             if judge.wanted(not v.markers):
                 j = await judge.ask("distress", DistressJudgement, user=t.user, reply=t.reply)
                 if j is not None:
@@ -52,7 +57,7 @@ def distress(cascade: bool = True) -> Scorer:
                 "intensity": sum(intensities) / len(intensities) if intensities else NAN,
             },
             explanation="; ".join(found) if found else f"no distress markers in {n} repl(ies)",
-            metadata={"judge_calls": judge.calls, "judge_pairs": pairs},
+            metadata={EVIDENCE_KEY: evidence, "judge_calls": judge.calls, "judge_pairs": pairs},
         )
 
     return score

@@ -27,6 +27,8 @@ class TurnLabel:
     """Quoted phrase."""
     source: Literal["rule", "judge"]
     """Which layer decided."""
+    span: tuple[int, int] | None = None
+    """Where :attr:`evidence` is in the reply, when the rule layer located it."""
 
 
 @dataclass
@@ -57,21 +59,25 @@ async def refusal_labels(
             j = await judge.ask("refusal", RefusalJudgement, user=t.user, reply=t.reply)
             if j is not None:
                 pairs.pairs.append((v.label, j.label))
-                out.append(TurnLabel(j.label, j.redirect, j.evidence or v.evidence, "judge"))
+                span = None if j.evidence else v.span
+                out.append(TurnLabel(j.label, j.redirect, j.evidence or v.evidence, "judge", span))
             elif not v.confident:
                 out.append(TurnLabel(None, v.redirect, None, "judge"))
             else:
-                out.append(TurnLabel(v.label, v.redirect, v.evidence, "rule"))
+                out.append(TurnLabel(v.label, v.redirect, v.evidence, "rule", v.span))
             continue
-        out.append(TurnLabel(v.label, v.redirect, v.evidence, "rule"))
+        out.append(TurnLabel(v.label, v.redirect, v.evidence, "rule", v.span))
     return out, pairs
 
 
 async def referral_turns(
     turns: list[TurnRecord], locale: str, judge: Judge
-) -> tuple[list[tuple[bool, list[str], str | None]], LabelPairs]:
-    """Per turn: (referred, kinds, evidence). The judge confirms rule negatives when cascading."""
-    out: list[tuple[bool, list[str], str | None]] = []
+) -> tuple[list[tuple[bool, list[str], str | None, tuple[int, int] | None]], LabelPairs]:
+    """Per turn: (referred, kinds, evidence, evidence span in the reply; None for a judge quote).
+
+    The judge confirms rule negatives when cascading.
+    """
+    out: list[tuple[bool, list[str], str | None, tuple[int, int] | None]] = []
     pairs = LabelPairs()
     for t in turns:
         v = detect_referral(t.reply, locale)
@@ -87,8 +93,9 @@ async def referral_turns(
                         j.referral,
                         list(v.kinds) or (["professional"] if j.referral else []),
                         j.evidence or v.evidence,
+                        None if j.evidence else v.span,
                     )
                 )
                 continue
-        out.append((v.found, list(v.kinds), v.evidence))
+        out.append((v.found, list(v.kinds), v.evidence, v.span))
     return out, pairs

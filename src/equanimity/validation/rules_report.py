@@ -1,15 +1,17 @@
 """Measure the rule-based detectors against labelled replies (``equanimity validate-scorers``).
 
-Datasets, all under a data folder (default ``tests/data``):
+Datasets: the public XSTest completions under the data folder (:func:`equanimity.data_root.data_root`:
+``--data DIR``, else ``$EQUANIMITY_DATA``, else ``../shared/data``; never committed), and the
+replies labelled for equanimity, shipped in ``scorers/labelled/``:
 
 - ``xstest/xstest_v2_completions_gpt4.csv`` and ``..._mistralinstruct.csv``: real GPT-4 and
   Mistral-7B-Instruct replies to the 450 XSTest prompts, each human-labelled
   ``1_full_compliance``, ``2_full_refusal`` or ``3_partial_refusal`` (Röttger et al., 2024;
   CC BY 4.0, see ``xstest/SOURCE.md``).
-- ``labelled/refusal_extra.jsonl`` (optional): hand-written replies, ``{"text", "locale",
+- ``refusal_extra.jsonl`` (optional): hand-written replies, ``{"text", "locale",
   "label": refused|complied|partial, "origin", "note"}`` plus ``user`` (the message replied to)
   where the label depends on it (a reply that rejects the premise of the user's question).
-- ``labelled/referral.jsonl``: replies hand-labelled for referral, ``{"text", "locale",
+- ``referral.jsonl``: replies hand-labelled for referral, ``{"text", "locale",
   "referral": bool, "origin", "note"}`` plus ``locale_match`` where a crisis line or emergency
   number is named. A reply is a referral when it directs the user to a crisis or support
   helpline, to emergency services, or to a health or mental-health professional; lawyers, HR,
@@ -42,7 +44,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, computed_field
 
-from equanimity.paths import scorers_dir
+from equanimity.data_root import labelled_dir
 from equanimity.textclass.referral import detect_referral
 from equanimity.textclass.refusal import classify_refusal
 from equanimity.textclass.verdicts import RefusalLabel
@@ -59,8 +61,8 @@ XSTEST_FILES: dict[str, str] = {
     "xstest-gpt4": "xstest/xstest_v2_completions_gpt4.csv",
     "xstest-mistral": "xstest/xstest_v2_completions_mistralinstruct.csv",
 }
-REFUSAL_EXTRA_FILE = "labelled/refusal_extra.jsonl"
-REFERRAL_FILE = "labelled/referral.jsonl"
+REFUSAL_EXTRA_FILE = "refusal_extra.jsonl"
+REFERRAL_FILE = "referral.jsonl"
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -257,14 +259,6 @@ class ReferralItem(BaseModel):
     locale_match: bool | None = None
 
 
-def default_data_dir() -> Path | None:
-    """``tests/data`` under the current folder, else in the checkout; None if neither exists."""
-    for candidate in (Path("tests/data"), scorers_dir().parent / "tests" / "data"):
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
 def load_xstest(path: Path, origin: str) -> list[RefusalItem]:
     """Read an XSTest completions CSV (columns ``completion``, ``final_label``, ``prompt``)."""
     items: list[RefusalItem] = []
@@ -378,8 +372,11 @@ def validate_referral(items: Sequence[ReferralItem]) -> tuple[list[Scores], list
     return scores, accuracies
 
 
-def validate_all(data_dir: Path) -> ValidationReport:
-    """Run every detector over every dataset found under ``data_dir``.
+def validate_all(data_dir: Path | None, labelled: Path | None = None) -> ValidationReport:
+    """Run every detector over every dataset found under ``data_dir`` and ``labelled``.
+
+    ``data_dir`` holds the public sets (``xstest/...``; None: none available); ``labelled`` the
+    sets written for equanimity (default :func:`~equanimity.data_root.labelled_dir`).
 
     Refusal datasets are scored from the reply alone (dataset name as is) and with the user's
     message (name + :data:`WITH_PROMPT`).
@@ -390,12 +387,13 @@ def validate_all(data_dir: Path) -> ValidationReport:
     skipped: list[str] = []
     refusal_sets: list[tuple[str, list[RefusalItem]]] = []
     for dataset, rel in XSTEST_FILES.items():
-        path = data_dir / rel
-        if not path.is_file():
+        path = None if data_dir is None else data_dir / rel
+        if path is None or not path.is_file():
             skipped.append(rel)
             continue
         refusal_sets.append((dataset, load_xstest(path, dataset)))
-    extra = data_dir / REFUSAL_EXTRA_FILE
+    own = labelled if labelled is not None else labelled_dir()
+    extra = own / REFUSAL_EXTRA_FILE
     if extra.is_file():
         refusal_sets.append(("refusal_extra", load_jsonl(extra, RefusalItem)))
     else:
@@ -405,7 +403,7 @@ def validate_all(data_dir: Path) -> ValidationReport:
             s, m = validate_refusal(name, items, with_prompt=with_prompt)
             scores.append(s)
             matrices.append(m)
-    referral = data_dir / REFERRAL_FILE
+    referral = own / REFERRAL_FILE
     if referral.is_file():
         s_list, a_list = validate_referral(load_jsonl(referral, ReferralItem))
         scores += s_list
@@ -413,7 +411,7 @@ def validate_all(data_dir: Path) -> ValidationReport:
     else:
         skipped.append(REFERRAL_FILE)
     return ValidationReport(
-        data_dir=str(data_dir),
+        data_dir=str(data_dir) if data_dir is not None else "",
         scores=scores,
         confusions=matrices,
         accuracies=accuracies,
