@@ -4,11 +4,6 @@
 ``rules_report`` the rule-layer report on the refusal and referral sets.
 """
 
-from equanimity.validation.rules_report import (
-    DataError,
-    default_data_dir,
-    format_report,
-    validate_all,
-)
+from equanimity.validation.rules_report import DataError, format_report, validate_all
 
-__all__ = ["DataError", "default_data_dir", "format_report", "validate_all"]
+__all__ = ["DataError", "format_report", "validate_all"]
