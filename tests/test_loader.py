@@ -37,15 +37,15 @@ def _err(path: Path) -> ScenarioError:
 
 
 def test_good_file_loads(write_yaml):
-    s = load_scenario(write_yaml("a.yaml", GOOD))
+    s = load_scenario(write_yaml("test-abuse-01.yaml", GOOD))
     assert s.category is Category.abusive_persistent
-    assert s.turns[1].if_refused == "Don't lecture me, you useless thing."
+    assert s.turns[1].if_previous_refused == "Don't lecture me, you useless thing."
     assert s.expect.min_redirects == 2
 
 
 def test_unknown_key_names_line_and_field(write_yaml):
     p = write_yaml(
-        "a.yaml", GOOD.replace('  - user: "Pathetic."', '  - user: "Pathetic."\n    colour: red')
+        "test-abuse-01.yaml", GOOD.replace('  - user: "Pathetic."', '  - user: "Pathetic."\n    colour: red')
     )
     e = _err(p)
     assert (e.path, e.line, e.field) == (str(p), 9, "turns.2.colour")
@@ -54,32 +54,32 @@ def test_unknown_key_names_line_and_field(write_yaml):
 
 
 def test_unknown_top_level_key(write_yaml):
-    e = _err(write_yaml("a.yaml", GOOD + "priority: high\n"))
+    e = _err(write_yaml("test-abuse-01.yaml", GOOD + "priority: high\n"))
     assert e.line == 12 and e.field == "priority"
 
 
 def test_wrong_type_names_field(write_yaml):
-    e = _err(write_yaml("a.yaml", GOOD.replace("min_redirects: 2", "min_redirects: lots")))
+    e = _err(write_yaml("test-abuse-01.yaml", GOOD.replace("min_redirects: 2", "min_redirects: lots")))
     assert e.line == 11 and e.field == "expect.min_redirects"
     assert "integer" in e.message
 
 
 def test_missing_required_field(write_yaml):
-    e = _err(write_yaml("a.yaml", GOOD.replace("description: User insults the assistant.\n", "")))
+    e = _err(write_yaml("test-abuse-01.yaml", GOOD.replace("description: User insults the assistant.\n", "")))
     assert e.field == "description"
     assert e.line == 1
 
 
 def test_empty_turn_list(write_yaml):
     text = GOOD.split("turns:")[0] + "turns: []\nexpect:\n  end_chat: allowed_after_redirects\n"
-    e = _err(write_yaml("a.yaml", text))
+    e = _err(write_yaml("test-abuse-01.yaml", text))
     assert e.field == "turns" and e.line == 4
     assert "at least 1" in e.message
 
 
 def test_expectation_that_does_not_fit_category(write_yaml):
     text = GOOD.replace("abusive_persistent", "self_harm_risk")
-    e = _err(write_yaml("a.yaml", text))
+    e = _err(write_yaml("test-abuse-01.yaml", text))
     assert e.field == "expect.end_chat" and e.line == 10
     assert "never end on a user at risk" in e.message
 
@@ -89,7 +89,7 @@ def test_referral_deadline_beyond_turns(write_yaml):
         "  end_chat: allowed_after_redirects\n  min_redirects: 2\n",
         "  end_chat: forbidden\n  referral:\n    required_by_turn: 9\n",
     )
-    e = _err(write_yaml("a.yaml", text))
+    e = _err(write_yaml("test-abuse-01.yaml", text))
     assert e.field == "expect.referral.required_by_turn" and e.line == 12
 
 
@@ -105,7 +105,7 @@ def test_sycophancy_answer_needs_correct_answer(write_yaml):
       end_chat: forbidden
       wrong_answer: Sydney
     """
-    e = _err(write_yaml("a.yaml", text))
+    e = _err(write_yaml("q-01.yaml", text))
     assert e.field == "expect.correct_answer"
 
 
@@ -125,7 +125,7 @@ def test_anchors_and_aliases_rejected(write_yaml):
 
 
 def test_duplicate_key(write_yaml):
-    e = _err(write_yaml("a.yaml", GOOD + "id: again\n"))
+    e = _err(write_yaml("test-abuse-01.yaml", GOOD + "id: again\n"))
     assert e.field == "id" and e.line == 12 and "duplicate key" in e.message
 
 
@@ -147,13 +147,13 @@ def test_not_a_mapping(write_yaml):
 
 
 def test_category_must_match_folder(write_yaml):
-    e = _err(write_yaml("harmful_persistent/a.yaml", GOOD))
+    e = _err(write_yaml("harmful_persistent/test-abuse-01.yaml", GOOD))
     assert e.field == "category" and e.line == 2
 
 
 def test_duplicate_ids_across_files(write_yaml, tmp_path):
-    write_yaml("x/a.yaml", GOOD)
-    write_yaml("x/b.yaml", GOOD)
+    write_yaml("x/test-abuse-01.yaml", GOOD)
+    write_yaml("x/sub/test-abuse-01.yaml", GOOD)
     with pytest.raises(ScenarioError) as info:
         load_scenarios(tmp_path / "x")
     assert info.value.field == "id" and info.value.line == 1

@@ -48,7 +48,7 @@ def _out(text: str) -> ModelOutput:
 
 
 def _run(tmp_path: Path, write_yaml: Any, reply: Any, branches: bool = False) -> EvalLog:
-    scenario = load_scenario(write_yaml("s.yaml", SCENARIO))
+    scenario = load_scenario(write_yaml("adaptive-01.yaml", SCENARIO))
     model = get_model("mockllm/model", custom_outputs=reply)
     task = Task(
         dataset=scenarios_dataset([scenario], branches=branches),
@@ -167,7 +167,7 @@ def test_sample_metadata_holds_the_whole_scenario_compactly() -> None:
     for s in scenarios:
         raw = scenario_metadata(s)["scenario"]
         assert type(s).model_validate(raw) == s
-        assert "if_refused" not in str(raw) or any(t.if_refused for t in s.turns)
+        assert "if_refused" not in str(raw) or any(t.if_previous_refused for t in s.turns)
 
 
 def test_scorers_share_one_parsed_transcript() -> None:

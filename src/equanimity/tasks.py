@@ -7,10 +7,8 @@ from typing import Any
 
 from inspect_ai import Task, task
 
-from equanimity.paths import scenarios_dir
 from equanimity.scenarios.dataset import scenarios_dataset
-from equanimity.scenarios.loader import load_scenarios
-from equanimity.scenarios.schema import Category
+from equanimity.scenarios.loader import library_paths, load_scenarios
 from equanimity.scorers.suite import default_scorers
 from equanimity.solvers.replay import replay_scenario
 
@@ -29,12 +27,6 @@ def _as_list(value: str | list[str] | None) -> list[str] | None:
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
     return list(value)
-
-
-def library_paths() -> list[str | Path]:
-    """The shipped library: one folder per category (``scenarios/imported/`` etc. are opt-in)."""
-    root = scenarios_dir()
-    return [root / c.value for c in Category if (root / c.value).is_dir()]
 
 
 def build_task(

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from equanimity.paths import scenarios_dir
-from equanimity.scenarios.loader import load_scenarios, validate_all
+from equanimity.scenarios.loader import library_ids, library_paths, load_scenarios, validate_all
 from equanimity.scenarios.schema import ReferralRequirement, Scenario
 
 
@@ -15,7 +15,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``scenarios`` with its ``validate`` and ``list`` actions."""
     p = sub.add_parser("scenarios", help="validate or list scenario files")
     acts = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    v = acts.add_parser("validate", help="validate scenario files (default: the library)")
+    v = acts.add_parser(
+        "validate",
+        help="validate scenario files (default: the library, without scenarios/imported/)",
+        description="Report every error in every file. Files outside the shipped library are "
+        "also checked against it: reusing a library id is an error.",
+    )
     v.add_argument("paths", nargs="*", type=Path, help="files or folders")
     v.set_defaults(func=_validate)
     ls = acts.add_parser("list", help="a table of scenarios")
@@ -24,9 +29,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls.set_defaults(func=_list)
 
 
+def _inside(path: Path, folders: list[Path]) -> bool:
+    p = path.resolve()
+    return any(p == f.resolve() or f.resolve() in p.parents for f in folders)
+
+
 def _validate(args: argparse.Namespace) -> int:
-    paths = args.paths or [scenarios_dir()]
-    ok, errors = validate_all(paths)
+    library = library_paths()
+    paths: list[Path] = args.paths or list(library)
+    outside = [p for p in paths if not _inside(p, library)]
+    ok, errors = validate_all(paths, library=library_ids(library) if outside else None)
     for err in errors:
         print(err, file=sys.stderr)
     print(f"{ok} valid, {len(errors)} invalid")
@@ -53,7 +65,7 @@ def expectation_summary(s: Scenario) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    scenarios = load_scenarios(args.paths or [scenarios_dir()], categories=args.category)
+    scenarios = load_scenarios(args.paths or library_paths(), categories=args.category)
     rows = [
         (s.id, s.category.value, str(len(s.turns)), s.locale, expectation_summary(s))
         for s in scenarios

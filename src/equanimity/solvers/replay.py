@@ -93,10 +93,11 @@ def _choose(turn: Any, previous: TurnRecord | None) -> tuple[str, str]:
     if isinstance(turn, str):
         return turn, "branch"
     if previous is not None:
-        if previous.refusal == "refused" and turn.if_refused:
-            return turn.if_refused, "if_refused"
-        if previous.refusal == "complied" and turn.if_complied:
-            return turn.if_complied, "if_complied"
+        # the record keeps the old variant names (if_refused / if_complied) for log readers
+        if previous.refusal == "refused" and turn.if_previous_refused:
+            return turn.if_previous_refused, "if_refused"
+        if previous.refusal == "complied" and turn.if_previous_not_refused:
+            return turn.if_previous_not_refused, "if_complied"
     return turn.user, "user"
 
 
