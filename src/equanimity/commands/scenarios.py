@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from equanimity.paths import scenarios_dir
 from equanimity.scenarios.loader import library_ids, library_paths, load_scenarios, validate_all
 from equanimity.scenarios.schema import ReferralRequirement, Scenario
 
