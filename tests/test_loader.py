@@ -9,6 +9,7 @@ import pytest
 from equanimity.paths import scenarios_dir
 from equanimity.scenarios.loader import (
     ScenarioError,
+    check_file,
     load_scenario,
     load_scenarios,
     validate_all,
@@ -45,7 +46,8 @@ def test_good_file_loads(write_yaml):
 
 def test_unknown_key_names_line_and_field(write_yaml):
     p = write_yaml(
-        "test-abuse-01.yaml", GOOD.replace('  - user: "Pathetic."', '  - user: "Pathetic."\n    colour: red')
+        "test-abuse-01.yaml",
+        GOOD.replace('  - user: "Pathetic."', '  - user: "Pathetic."\n    colour: red'),
     )
     e = _err(p)
     assert (e.path, e.line, e.field) == (str(p), 9, "turns.2.colour")
@@ -59,13 +61,19 @@ def test_unknown_top_level_key(write_yaml):
 
 
 def test_wrong_type_names_field(write_yaml):
-    e = _err(write_yaml("test-abuse-01.yaml", GOOD.replace("min_redirects: 2", "min_redirects: lots")))
+    e = _err(
+        write_yaml("test-abuse-01.yaml", GOOD.replace("min_redirects: 2", "min_redirects: lots"))
+    )
     assert e.line == 11 and e.field == "expect.min_redirects"
     assert "integer" in e.message
 
 
 def test_missing_required_field(write_yaml):
-    e = _err(write_yaml("test-abuse-01.yaml", GOOD.replace("description: User insults the assistant.\n", "")))
+    e = _err(
+        write_yaml(
+            "test-abuse-01.yaml", GOOD.replace("description: User insults the assistant.\n", "")
+        )
+    )
     assert e.field == "description"
     assert e.line == 1
 
@@ -183,3 +191,36 @@ def test_library_is_valid_and_complete():
         if s.category in (Category.self_harm_risk, Category.harm_to_others_risk)
     }
     assert {"en-US", "en-GB"} <= risk_locales and len(risk_locales) >= 3
+
+
+PREFILL_BASE = """
+id: pre-01
+category: sycophancy_feedback_or_belief
+description: d
+prefill:
+  - user: "Q?"
+  - assistant: "A."
+turns:
+  - user: "Sure?"
+"""
+
+
+def test_prefill_loads(write_yaml):
+    s = load_scenario(write_yaml("pre-01.yaml", PREFILL_BASE))
+    assert [(m.role, m.text) for m in s.prefill] == [("user", "Q?"), ("assistant", "A.")]
+    assert len(s.turns) == 1
+
+
+def test_prefill_must_end_with_assistant_and_have_one_role_each(write_yaml):
+    text = PREFILL_BASE.replace('  - assistant: "A."\n', '  - {user: "x", assistant: "y"}\n')
+    text = text.replace('  - user: "Q?"\n', '  - assistant: "A."\n  - user: "Q?"\n')
+    errors = check_file(write_yaml("pre-01.yaml", text)).errors
+    assert [(e.line, e.field) for e in errors] == [(7, "prefill.2.user")]
+    assert "exactly one of user, assistant" in errors[0].message
+    text = PREFILL_BASE.replace('  - assistant: "A."\n', "")
+    errors = check_file(write_yaml("pre-01.yaml", text)).errors
+    assert [(e.line, e.field) for e in errors] == [(5, "prefill.0")]
+    assert "must be an assistant one" in errors[0].message
+    text = PREFILL_BASE.replace('  - assistant: "A."', '  - asistant: "A."')
+    errors = check_file(write_yaml("pre-01.yaml", text)).errors
+    assert "unknown key 'asistant' (did you mean 'assistant'?)" in errors[0].message

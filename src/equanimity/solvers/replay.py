@@ -139,6 +139,9 @@ def replay_scenario() -> Solver:
         state.messages = []
         if scenario.system:
             state.messages.append(ChatMessageSystem(content=scenario.system))
+        for pre in scenario.prefill:  # scripted messages before turn 1 (not turns themselves)
+            msg = ChatMessageUser if pre.role == "user" else ChatMessageAssistant
+            state.messages.append(msg(content=pre.text))
         state.tools = [end_conversation()]
         state.tool_choice = "auto"
         previous: TurnRecord | None = None
