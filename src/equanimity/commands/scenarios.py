@@ -1,8 +1,9 @@
-"""``equanimity scenarios validate|list``."""
+"""``equanimity scenarios validate|list|coverage``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -26,6 +27,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls.add_argument("paths", nargs="*", type=Path, help="files or folders")
     ls.add_argument("--category", action="append", help="only these categories")
     ls.set_defaults(func=_list)
+    cov = acts.add_parser(
+        "coverage",
+        help="counts by category, locale and tag family, against the category floors",
+    )
+    cov.add_argument("paths", nargs="*", type=Path, help="files or folders (default: library)")
+    cov.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    cov.add_argument(
+        "--check", action="store_true", help="exit 1 when a category is below its floor"
+    )
+    cov.set_defaults(func=_coverage)
 
 
 def _inside(path: Path, folders: list[Path]) -> bool:
@@ -75,3 +86,14 @@ def _list(args: argparse.Namespace) -> int:
         print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
     print(f"\n{len(rows)} scenario(s)")
     return 0
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from equanimity.scenarios.coverage import below_floor, coverage, coverage_json, format_coverage
+
+    cov = coverage(load_scenarios(args.paths or library_paths()))
+    if args.json:
+        print(json.dumps(coverage_json(cov), indent=2, ensure_ascii=False))
+    else:
+        print(format_coverage(cov))
+    return 1 if args.check and below_floor(cov) else 0
