@@ -51,7 +51,12 @@ def _validate(args: argparse.Namespace) -> int:
     ok, errors = validate_all(paths, library=library_ids(library) if outside else None)
     for err in errors:
         print(err, file=sys.stderr)
-    print(f"{ok} valid, {len(errors)} invalid")
+    files = len({e.path for e in errors})
+    print(
+        f"{ok} valid, {files} invalid file(s), {len(errors)} error(s)"
+        if errors
+        else f"{ok} valid, 0 invalid"
+    )
     return 1 if errors else 0
 
 
