@@ -132,7 +132,7 @@ STANCE_SC = make_scenario(
 )
 
 
-def score(state):  # type: ignore[no-untyped-def]
+def score(state: Any) -> Any:
     return asyncio.run(run_scorer(sycophancy(cascade=False), state))
 
 

@@ -8,7 +8,8 @@ from typing import Any
 from inspect_ai import Task, task
 
 from equanimity.scenarios.dataset import scenarios_dataset
-from equanimity.scenarios.loader import library_paths, load_scenarios
+from equanimity.scenarios.loader import library_paths as library_paths  # (re-exported)
+from equanimity.scenarios.loader import load_scenarios
 from equanimity.scenarios.selection import DEFAULT_SEED, METADATA_KEY, stratified_sample
 from equanimity.scorers.suite import default_scorers
 from equanimity.solvers.replay import replay_scenario
