@@ -107,7 +107,10 @@ def _outcome(kind: str, content: bytes | str, name: str = "case.yaml") -> Source
     """
     load, _, model = LOADERS[kind]
     with tempfile.TemporaryDirectory(prefix="fuzz-") as d:
-        path = Path(d) / name
+        # a scenario's file is named for its id (the loader checks that)
+        path = Path(d) / (
+            "fuzz-abuse-01.yaml" if kind == "scenario" and name == "case.yaml" else name
+        )
         if isinstance(content, str):
             path.write_bytes(content.encode("utf-8", errors="surrogatepass"))
         else:

@@ -1,7 +1,7 @@
 """Data rules for the shipped sycophancy_answer scenarios that the schema cannot check.
 
 The flip scorer reads ``expect.correct_answer`` and ``expect.wrong_answer`` as whole-word strings
-(:func:`equanimity.scorers.detectors.mentions_answer`), so each scenario must keep them apart:
+(:func:`equanimity.textclass.answers.mentions_answer`), so each scenario must keep them apart:
 the opening question names neither, the user never supplies the correct answer, and every
 scenario actually pushes the wrong one. Each scenario also carries one ``domain:`` tag and at
 least one ``pushback:`` tag from the families the coverage floors count.

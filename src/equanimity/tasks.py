@@ -7,10 +7,10 @@ from typing import Any
 
 from inspect_ai import Task, task
 
-from equanimity.paths import scenarios_dir
 from equanimity.scenarios.dataset import scenarios_dataset
+from equanimity.scenarios.loader import library_paths as library_paths  # (re-exported)
 from equanimity.scenarios.loader import load_scenarios
-from equanimity.scenarios.schema import Category
+from equanimity.scenarios.selection import DEFAULT_SEED, METADATA_KEY, stratified_sample
 from equanimity.scorers.suite import default_scorers
 from equanimity.solvers.replay import replay_scenario
 
@@ -31,29 +31,32 @@ def _as_list(value: str | list[str] | None) -> list[str] | None:
     return list(value)
 
 
-def library_paths() -> list[str | Path]:
-    """The shipped library: one folder per category (``scenarios/imported/`` etc. are opt-in)."""
-    root = scenarios_dir()
-    return [root / c.value for c in Category if (root / c.value).is_dir()]
-
-
 def build_task(
     categories: str | list[str] | None = None,
     scenarios: str | list[str] | None = None,
     branches: bool = True,
     name: str = "suite",
+    sample: int | None = None,
+    seed: int = DEFAULT_SEED,
 ) -> Task:
-    """Build a replay task over the scenario library (or other scenario paths)."""
+    """Build a replay task over the scenario library (or other scenario paths).
+
+    With ``sample``, at most that many scenarios per category are taken, chosen reproducibly
+    from ``seed`` (:func:`~equanimity.scenarios.selection.stratified_sample`); the selection
+    is recorded in the task metadata under ``equanimity_selection``.
+    """
     paths: list[str | Path] = list(_as_list(scenarios) or library_paths())
     loaded = load_scenarios(paths, categories=_as_list(categories))
     if not loaded:
         raise ValueError(f"no scenarios matched (paths: {paths}, categories: {categories})")
+    chosen, selection = stratified_sample(loaded, sample, seed)
     return Task(
-        dataset=scenarios_dataset(loaded, name=name, branches=branches),
+        dataset=scenarios_dataset(chosen, name=name, branches=branches),
         solver=replay_scenario(),
         scorer=default_scorers(),
         name=name,
         version=1,
+        metadata={METADATA_KEY: selection.as_metadata()},
     )
 
 
@@ -62,6 +65,8 @@ def suite(
     categories: str | list[str] | None = None,
     scenarios: str | list[str] | None = None,
     branches: bool = True,
+    sample: int | None = None,
+    seed: int = DEFAULT_SEED,
 ) -> Task:
     """The full equanimity suite: every shipped scenario (filter with ``-T categories=a,b``).
 
@@ -69,9 +74,11 @@ def suite(
         categories: Comma-separated categories to keep (default: all).
         scenarios: Comma-separated scenario files or folders (default: the shipped library).
         branches: Also replay each scenario's edited branch after an end (B9).
+        sample: At most this many scenarios per category, a seeded sample (default: all).
+        seed: Seed of that sample.
 
     """
-    return build_task(categories, scenarios, branches, name="suite")
+    return build_task(categories, scenarios, branches, name="suite", sample=sample, seed=seed)
 
 
 @task

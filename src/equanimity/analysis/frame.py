@@ -40,6 +40,7 @@ BASE_COLUMNS = (
     "epoch",
     "scenario_id",
     "scenario_version",
+    "scenario_hash",
     "category",
     "locale",
     "branch_of",
@@ -178,6 +179,7 @@ def _finished_eval_zip(path: str) -> zipfile.ZipFile | None:
 METADATA_KEYS = (
     "scenario_id",
     "scenario_version",
+    "scenario_hash",
     "category",
     "locale",
     "branch_of",
@@ -243,6 +245,7 @@ def _row(s: EvalSampleSummary) -> dict[str, Any]:
         "epoch": s.epoch,
         "scenario_id": md.get("scenario_id", str(s.id)),
         "scenario_version": md.get("scenario_version", 1),
+        "scenario_hash": md.get("scenario_hash"),  # None in logs written before it existed
         "category": md.get("category", "unknown"),
         "locale": md.get("locale", ""),
         "branch_of": md.get("branch_of"),

@@ -61,7 +61,8 @@ def compare_command(args: argparse.Namespace) -> int:
         print(
             f"note: compared {p.n} common, same-version sample(s); dropped "
             f"{len(p.only_baseline)} only in the baseline, {len(p.only_candidate)} only in "
-            f"the candidate, {len(p.version_changed)} with a changed scenario version",
+            f"the candidate, {len(p.version_changed)} with a changed scenario version, "
+            f"{len(p.content_changed)} with changed scenario content",
             file=sys.stderr,
         )
     for run in (cmp.baseline, cmp.candidate):

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from equanimity.importers.write import ImportResult, write_scenarios
+from equanimity.paths import scenarios_dir
 
-FORMATS = ("xstest", "are_you_sure")
+FORMATS = ("xstest", "are_you_sure", "sycon-bench")
 """Source formats understood by ``equanimity import``."""
 
 
@@ -18,16 +19,25 @@ def _importer(fmt: str) -> Callable[[Path], ImportResult]:
         from equanimity.importers.xstest import import_xstest
 
         return import_xstest
+    if fmt == "sycon-bench":
+        from equanimity.importers.sycon_bench import import_sycon_bench
+
+        return import_sycon_bench
     from equanimity.importers.are_you_sure import import_are_you_sure
 
     return import_are_you_sure
+
+
+def default_out(fmt: str) -> Path:
+    """``scenarios/imported/<format>/``: git-ignored, never part of the shipped library."""
+    return scenarios_dir() / "imported" / fmt.replace("_", "-")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``import`` subcommand."""
     p = sub.add_parser(
         "import",
-        help="convert a public test suite (XSTest, are_you_sure) into scenario files",
+        help="convert a public test suite (XSTest, are_you_sure, SYCON-Bench) into scenario files",
         description="Write one scenario YAML file per convertible record. Records that cannot "
         "be converted are reported with their line number and skipped.",
     )
@@ -38,15 +48,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "source",
         type=Path,
         help="the source file (xstest: the prompts CSV or its folder; "
-        "are_you_sure: are_you_sure.jsonl)",
+        "are_you_sure: are_you_sure.jsonl; sycon-bench: the folder holding "
+        "false-presuppositions/data/)",
     )
     p.add_argument(
         "-o",
         "--out",
         type=Path,
-        required=True,
         metavar="DIR",
-        help="output folder, e.g. scenarios/imported/xstest/",
+        help="output folder (default: scenarios/imported/<format>/, git-ignored)",
     )
     p.add_argument("--limit", type=int, metavar="N", help="write at most N scenarios")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
@@ -67,6 +77,7 @@ def import_command(args: argparse.Namespace) -> int:
     if not imported:
         print(f"equanimity: error: {result.source}: no convertible records", file=sys.stderr)
         return 2
-    written = write_scenarios(imported, args.out, force=args.force)
-    print(f"wrote {len(written)} scenario file(s) to {args.out}")
+    out = args.out or default_out(args.format)
+    written = write_scenarios(imported, out, force=args.force)
+    print(f"wrote {len(written)} scenario file(s) to {out}")
     return 0

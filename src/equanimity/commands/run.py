@@ -13,6 +13,7 @@ from inspect_ai.log import EvalLog
 from equanimity.analysis.frame import category_table, headline_table, load_run
 from equanimity.analysis.headline import HEADLINES
 from equanimity.paths import default_results_dir
+from equanimity.scenarios.selection import DEFAULT_PER_CATEGORY, DEFAULT_SEED, METADATA_KEY
 
 if TYPE_CHECKING:
     from inspect_ai.model import Model
@@ -79,6 +80,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--suite", nargs="+", metavar="CATEGORY", help="only these categories")
     p.add_argument("--scenarios", nargs="+", type=Path, help="scenario files or folders")
     p.add_argument("--limit", type=int, help="at most N samples")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="a seeded sample of at most N scenarios per category (default on the offline "
+        f"model with no --scenarios/--suite: {DEFAULT_PER_CATEGORY})",
+    )
+    size.add_argument("--all", action="store_true", help="run every scenario (no sample)")
+    p.add_argument(
+        "--sample-seed", type=int, default=DEFAULT_SEED, metavar="S", help="seed of --sample"
+    )
     p.add_argument("--epochs", type=int, default=1, help="repeat each sample K times")
     p.add_argument(
         "--log-dir",
@@ -140,7 +153,11 @@ def run_command(args: argparse.Namespace) -> int:
         categories=args.suite,
         scenarios=[str(p) for p in args.scenarios] if args.scenarios else None,
         branches=not args.no_branches,
+        sample=sample_size(args),
+        seed=args.sample_seed,
     )
+    selection = (task.metadata or {}).get(METADATA_KEY, {})
+    print(f"selection: {selection.get('description', 'unknown')}")
     common: dict[str, Any] = dict(
         EVAL_DEFAULTS,
         score_display=True if args.live_metrics else EVAL_DEFAULTS["score_display"],
@@ -189,6 +206,22 @@ def run_command(args: argparse.Namespace) -> int:
     return code
 
 
+def sample_size(args: argparse.Namespace) -> int | None:
+    """Scenarios per category to sample, or None for all.
+
+    ``--sample N`` and ``--all`` decide when given; otherwise the default local run (the
+    offline model, no ``--scenarios`` and no ``--suite``) samples
+    :data:`~equanimity.scenarios.selection.DEFAULT_PER_CATEGORY` per category, and any other
+    run takes every scenario.
+    """
+    if args.all:
+        return None
+    if args.sample is not None:
+        return int(args.sample)
+    default_run = args.model == DEFAULT_MODEL and not args.scenarios and not args.suite
+    return DEFAULT_PER_CATEGORY if default_run else None
+
+
 def _model(name: str, model_args: dict[str, Any]) -> Model:
     """Build the model with all its arguments; the log records them without credentials.
 
@@ -211,6 +244,9 @@ def print_summary(log_path: str) -> None:
     df = run.samples
     errors = int(df["error"].notna().sum()) if "error" in df.columns else 0
     print(f"model: {run.model}   samples: {len(df)}   errored: {errors}")
+    selection = (run.header.eval.metadata or {}).get(METADATA_KEY)
+    if isinstance(selection, dict) and selection.get("description"):
+        print(f"selection: {selection['description']}")
     if df.empty:
         return
     table = category_table(df, SUMMARY_COLUMNS)

@@ -34,11 +34,14 @@ class Pairing:
     """Samples dropped because only the candidate has them."""
     version_changed: list[str] = field(default_factory=list)
     """Samples dropped because their scenario version differs between the runs."""
+    content_changed: list[str] = field(default_factory=list)
+    """Samples dropped because their scenario's content hash differs (same id and version)."""
 
     @property
     def dropped(self) -> int:
         """How many samples (both sides together) were left out of the comparison."""
-        return len(self.only_baseline) + len(self.only_candidate) + 2 * len(self.version_changed)
+        changed = len(self.version_changed) + len(self.content_changed)
+        return len(self.only_baseline) + len(self.only_candidate) + 2 * changed
 
     @property
     def n(self) -> int:
@@ -70,9 +73,10 @@ def _examples(keys: list[str], k: int = 3) -> str:
 def pair_runs(baseline: Run, candidate: Run, intersection: bool = False) -> Pairing:
     """Align two runs on (sample id, epoch).
 
-    The runs must hold the same samples with the same ``scenario_version``; otherwise a
-    :class:`PairingError` says what differs, unless ``intersection`` is set, in which case only
-    the common, same-version samples are kept and the rest are listed on the result.
+    The runs must hold the same samples with the same ``scenario_version`` and, where both logs
+    record it, the same ``scenario_hash``; otherwise a :class:`PairingError` says what differs,
+    naming the samples, unless ``intersection`` is set, in which case only the common,
+    same-version, same-content samples are kept and the rest are listed on the result.
     """
     b, c = _keyed(baseline, "baseline"), _keyed(candidate, "candidate")
     kb, kc = set(b.index), set(c.index)
@@ -82,7 +86,8 @@ def pair_runs(baseline: Run, candidate: Run, intersection: bool = False) -> Pair
     changed = [
         k for k in common if str(b.at[k, "scenario_version"]) != str(c.at[k, "scenario_version"])
     ]
-    if (only_b or only_c or changed) and not intersection:
+    content = [k for k in common if k not in set(changed) and _hash_differs(b, c, k)]
+    if (only_b or only_c or changed or content) and not intersection:
         parts = []
         if only_b:
             parts.append(f"{len(only_b)} sample(s) only in the baseline ({_examples(only_b)})")
@@ -96,14 +101,20 @@ def pair_runs(baseline: Run, candidate: Run, intersection: bool = False) -> Pair
             parts.append(
                 f"{len(changed)} sample(s) with a different scenario version ({_examples(detail)})"
             )
-        keep = len(common) - len(changed)
+        if content:
+            parts.append(
+                f"{len(content)} sample(s) whose scenario content differs under the same id and "
+                f"version ({_examples([_name(k) for k in content])}): bump the version of an "
+                "edited scenario, and give a new scenario a new id"
+            )
+        keep = len(common) - len(changed) - len(content)
         raise PairingError(
             "the runs are not comparable: "
             + "; ".join(parts)
             + f". Re-run both on the same scenarios, or pass --intersection to compare the {keep}"
             " common, same-version sample(s)."
         )
-    changed_set = set(changed)
+    changed_set = set(changed) | set(content)
     keep_keys = [k for k in common if k not in changed_set]
     if not keep_keys:
         raise PairingError("the runs have no common, same-version samples to compare")
@@ -116,4 +127,15 @@ def pair_runs(baseline: Run, candidate: Run, intersection: bool = False) -> Pair
         only_b,
         only_c,
         sorted(_name(k) for k in changed),
+        sorted(_name(k) for k in content),
     )
+
+
+def _hash_differs(b: pd.DataFrame, c: pd.DataFrame, key: tuple[str, int]) -> bool:
+    """Both runs recorded a content hash for this sample, and the hashes differ."""
+    if "scenario_hash" not in b.columns or "scenario_hash" not in c.columns:
+        return False
+    hb, hc = b.at[key, "scenario_hash"], c.at[key, "scenario_hash"]
+    if not isinstance(hb, str) or not isinstance(hc, str):
+        return False  # a log from before the hash was recorded
+    return hb != hc

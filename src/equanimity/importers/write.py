@@ -68,10 +68,16 @@ class ImportResult:
 def scenario_yaml(scenario: Scenario, header: Sequence[str] = ()) -> str:
     """Return the YAML text of a scenario, with ``header`` as leading comment lines."""
     data: dict[str, Any] = scenario.model_dump(mode="json", exclude_none=True)
-    if not data.get("tags"):
-        data.pop("tags", None)
+    for key in ("tags", "prefill"):
+        if not data.get(key):
+            data.pop(key, None)
     comments = "".join(f"# {line}\n" if line else "#\n" for line in header)
-    body = yaml.dump(
+    return comments + dump_yaml(data)
+
+
+def dump_yaml(data: Any) -> str:
+    """Plain block YAML the project's loader accepts: no anchors or aliases, keys in order."""
+    return yaml.dump(
         data,
         Dumper=_Dumper,
         sort_keys=False,
@@ -79,11 +85,18 @@ def scenario_yaml(scenario: Scenario, header: Sequence[str] = ()) -> str:
         width=100,
         default_flow_style=False,
     )
-    return comments + body
 
 
 class _Dumper(yaml.SafeDumper):
-    """Safe dumper writing multi-line strings as literal blocks (readable prompts)."""
+    """Safe dumper writing multi-line strings as literal blocks (readable prompts).
+
+    It never writes anchors or aliases: a value repeated in the data (the same turn twice, a
+    shared list) is written out in full each time, since the project's loader rejects aliases.
+    """
+
+    def ignore_aliases(self, data: Any) -> bool:
+        """Never alias: repeated values are written in full."""
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

@@ -90,6 +90,8 @@ class RunView:
     """Token use per model."""
     banner: str | None
     """Warning shown when the run is incomplete or failed."""
+    selection: str | None = None
+    """Which scenarios the run selected (a seeded sample or all), when the log records it."""
 
     @property
     def missing(self) -> int | None:
@@ -212,7 +214,15 @@ def run_view(run: Run, index: int, anchor: Callable[[int, str, int], str]) -> Ru
         errored=errored,
         tokens=_tokens(run),
         banner=_banner(run, len(df), expected),
+        selection=_selection(run),
     )
+
+
+def _selection(run: Run) -> str | None:
+    """The selection line ``equanimity run`` recorded in the eval metadata, if any."""
+    value = (run.header.eval.metadata or {}).get("equanimity_selection")
+    text = value.get("description") if isinstance(value, dict) else None
+    return str(text) if text else None
 
 
 def category_rows(run: Run) -> tuple[list[str], list[tuple[str, int, list[float]]]]:

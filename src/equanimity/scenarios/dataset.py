@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,6 +13,16 @@ from equanimity.scenarios.schema import Scenario
 
 BRANCH_SUFFIX = "--branch"
 """Suffix of a branch replay's sample id (the original's id comes before it)."""
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A short hash of the scenario's whole content (turns, expectations, everything).
+
+    ``compare`` pairs samples by id, version and this hash, so two different scenarios that
+    share an id and version are never compared as one.
+    """
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def scenario_metadata(scenario: Scenario, branch_from: int | None = None) -> dict[str, Any]:
@@ -24,6 +36,7 @@ def scenario_metadata(scenario: Scenario, branch_from: int | None = None) -> dic
         "scenario": scenario.model_dump(mode="json", exclude_defaults=True),
         "scenario_id": scenario.id,
         "scenario_version": scenario.version,
+        "scenario_hash": scenario_hash(scenario),
         "category": scenario.category.value,
         "locale": scenario.locale,
         "branch_from": branch_from,

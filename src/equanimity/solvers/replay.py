@@ -37,10 +37,11 @@ def _choose(turn: Any, previous: TurnRecord | None) -> tuple[str, str]:
     if isinstance(turn, str):
         return turn, "branch"
     if previous is not None:
-        if previous.refusal == "refused" and turn.if_refused:
-            return turn.if_refused, "if_refused"
-        if previous.refusal == "complied" and turn.if_complied:
-            return turn.if_complied, "if_complied"
+        # the record keeps the old variant names (if_refused / if_complied) for log readers
+        if previous.refusal == "refused" and turn.if_previous_refused:
+            return turn.if_previous_refused, "if_refused"
+        if previous.refusal == "complied" and turn.if_previous_not_refused:
+            return turn.if_previous_not_refused, "if_complied"
     return turn.user, "user"
 
 
@@ -84,6 +85,9 @@ def replay_scenario() -> Solver:
         state.messages = []
         if scenario.system:
             state.messages.append(ChatMessageSystem(content=scenario.system))
+        for pre in scenario.prefill:  # scripted messages before turn 1 (not turns themselves)
+            msg = ChatMessageUser if pre.role == "user" else ChatMessageAssistant
+            state.messages.append(msg(content=pre.text))
         state.tools = [end_conversation()]
         state.tool_choice = "auto"
         previous: TurnRecord | None = None

@@ -6,7 +6,9 @@ Resources in ``scorers/resources/*.yaml`` (``generic.yaml`` plus one file per lo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 
@@ -36,6 +38,17 @@ class _ResourceEntry(Strict):
     name: str
     patterns: list[str] = Field(default_factory=list)
     with_directive: list[str] = Field(default_factory=list)
+    source: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    """The public page the number and name were checked against."""
+    source_kind: (
+        Literal["operator", "government", "health-service", "news", "directory", "encyclopedia"]
+        | None
+    ) = None
+    """Who publishes ``source``: the operator itself, or a secondary source."""
+    checked: date | None = None
+    """When the entry was last checked against ``source``."""
+    verified: bool = True
+    """False: not confirmed by any checked source; kept out of scoring until it is."""
 
 
 class _ResourceFile(Strict):
@@ -102,14 +115,24 @@ def _referral_lexicon() -> _ReferralLexicon:
         )
         for kind, key, entries in groups:
             for i, e in enumerate(entries):
+                if f.locale is not None and e.verified and (e.source is None or e.checked is None):
+                    raise SourceError(
+                        doc.path,
+                        doc.line_of((key, i)),
+                        f"{key}.{i}",
+                        f"'{e.name}' needs 'source' and 'checked', or 'verified: false'",
+                    )
+                if not e.verified:
+                    continue  # unverified entries stay out of scoring
                 pats = compile_list(doc, (key, i, "patterns"), e.patterns, macros)
                 with_dir = compile_list(doc, (key, i, "with_directive"), e.with_directive, macros)
                 old = merged.get((kind, e.name))
+                fits = locales
                 if old is not None:
                     pats = Patterns(old.patterns.patterns + pats.patterns)
                     with_dir = Patterns(old.with_directive.patterns + with_dir.patterns)
-                    locales = old.locales | locales
-                merged[(kind, e.name)] = _Resource(e.name, kind, locales, pats, with_dir)
+                    fits = old.locales | locales  # (not widening this file's later entries)
+                merged[(kind, e.name)] = _Resource(e.name, kind, fits, pats, with_dir)
     return _ReferralLexicon(
         resources=tuple(merged.values()),
         directive=compile_list(generic_doc, ("directive",), generic.directive, macros),
