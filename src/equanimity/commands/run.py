@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from inspect_ai.log import EvalLog
 
-from equanimity.analysis.frame import category_table, headline_table, load_run
+from equanimity.analysis.frame import Run, category_table, headline_table, load_run
 from equanimity.analysis.headline import HEADLINES
 from equanimity.paths import default_results_dir
 
@@ -224,19 +224,49 @@ def print_summary(log_path: str) -> None:
             "\njudge-rule agreement (Cohen's kappa): "
             + ", ".join(f"{k} {v:.2f}" for k, v in kappas.items())
         )
-    print("\nheadline (95% interval):")
+    for line in headline_lines(run):
+        print(line)
+
+
+def headline_lines(run: Run) -> list[str]:
+    """The headline block: each metric in scope with its 95% interval over scenarios.
+
+    A metric whose categories are in the run but that applies to none of its samples is shown
+    as n/a with the reason (never dropped); metrics of categories absent from the run are left
+    out. The last column is the drop (or rise) the run's scenarios could detect.
+    """
+    from equanimity.analysis.frame import branch_basis, in_scope, not_applicable_reason
+    from equanimity.report.summary import detectable
+
+    df = run.samples
+    lines = ["", "headline (95% interval over scenarios; n = scenarios):"]
     for h in HEADLINES:
         e = headline_table(run, (h,))[h.id]
         if e.n == 0:
+            if in_scope(df, h).empty or (h.id == "branch_ok_rate" and not df["is_branch"].any()):
+                continue
+            why = not_applicable_reason(df, h)
+            lines.append(f"  {h.behaviour:<24} {h.label:<40} {'n/a':>6}  ({why})")
             continue
         mark = ""
         if h.threshold is not None and not math.isnan(e.value):
             ok = e.value <= h.threshold if h.direction == "lower" else e.value >= h.threshold
             mark = "ok" if ok else "ATTENTION"
-        print(
+        mde = detectable(run, h, e)
+        power = f"  detects {mde.short()}"
+        extra = ""
+        if h.id == "branch_ok_rate":
+            scored, total = branch_basis(df)
+            extra = f"  ({scored} of {total} branch replay(s) follow an end)"
+        lines.append(
             f"  {h.behaviour:<24} {h.label:<40} {e.value:6.3f}  "
-            f"[{e.low:.3f}, {e.high:.3f}]  n={e.n:<4} {mark}"
+            f"{e.interval_text()}  n={e.n:<4} {mark}{power}{extra}"
         )
+    lines.append(
+        "  (detects: the value a metric must move to, in its bad direction, for a test over "
+        "this run's scenarios to see it at alpha 0.05 with power 0.8)"
+    )
+    return lines
 
 
 def judge_agreement(header: EvalLog) -> dict[str, float]:

@@ -26,7 +26,7 @@ class MetricComparison:
     result: PairedResult
     """Paired values, difference, interval and test."""
     unpaired: int
-    """Samples where the metric applies in only one run, or one run errored (left out)."""
+    """Scenarios where the metric applies in only one run, or one run errored (left out)."""
     alpha: float
     """Significance level of :attr:`verdict`."""
 
@@ -53,10 +53,12 @@ def _column(df: pd.DataFrame, name: str) -> pd.Series:
 def paired_values(
     pairing: Pairing, headline: Headline, category: str | None = None
 ) -> tuple[list[float], list[float], int]:
-    """Baseline and candidate values of a metric where it applies in both runs.
+    """Baseline and candidate per-scenario means of a metric where it applies in both runs.
 
-    Returns the two aligned value lists and the number of samples left out because the metric
-    applied in one run only (or one run's sample errored).
+    One pair per scenario: epochs and branch replays are averaged within it first.
+
+    Returns the two aligned lists (sorted by scenario id) and the number of scenarios left out
+    because the metric applied in one run only (or only errored samples there).
     """
     base, cand = pairing.base, pairing.cand
     mask = pd.Series(True, index=base.index)
@@ -66,9 +68,12 @@ def paired_values(
         mask &= base["category"] == category
     bv = _column(base, headline.column).where(base["error"].isna())[mask]
     cv = _column(cand, headline.column).where(cand["error"].isna())[mask]
-    both = bv.notna() & cv.notna()
-    one = bv.notna() ^ cv.notna()
-    return bv[both].tolist(), cv[both].tolist(), int(one.sum())
+    scenario = base.loc[mask, "scenario_id"].astype(str)
+    bm = bv.groupby(scenario).mean()
+    cm = cv.groupby(scenario).mean()
+    both = bm.notna() & cm.notna()
+    one = bm.notna() ^ cm.notna()
+    return bm[both].tolist(), cm[both].tolist(), int(one.sum())
 
 
 def compare_metric(

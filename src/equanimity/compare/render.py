@@ -48,13 +48,6 @@ def fmt_p(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def fmt_ci(low: float, high: float) -> str:
-    """Format a 95% interval for display."""
-    if math.isnan(low):
-        return "-"
-    return f"[{low:+.3f}, {high:+.3f}]"
-
-
 def metric_row(m: MetricComparison) -> dict[str, str]:
     """Return the display strings of one metric comparison."""
     r = m.result
@@ -70,7 +63,7 @@ def metric_row(m: MetricComparison) -> dict[str, str]:
         "baseline": fmt(r.baseline),
         "candidate": fmt(r.candidate),
         "diff": fmt_diff(r.diff),
-        "ci": fmt_ci(r.low, r.high),
+        "ci": r.interval_text(),
         "test": test,
         "p": fmt_p(r.pvalue),
         "verdict": m.verdict,
@@ -109,7 +102,7 @@ def render_markdown(cmp: Comparison) -> str:
         f"- Paired samples: {p.n}; dropped: {p.dropped}; errored: {eb} baseline, {ec} candidate;"
         f" α = {cmp.alpha}",
         "",
-        "| Metric | n | Baseline | Candidate | Δ | 95% CI of Δ | Test | p | Verdict |",
+        "| Metric | Scenarios | Baseline | Candidate | Δ | 95% CI of Δ | Test | p | Verdict |",
         "|---|---:|---:|---:|---:|---|---|---:|---|",
     ]
     overall = [m for m in cmp.metrics if m.category is None]
@@ -127,7 +120,7 @@ def render_markdown(cmp: Comparison) -> str:
             "",
             "<details><summary>Per category</summary>",
             "",
-            "| Metric | Category | n | Baseline | Candidate | Δ | 95% CI | p | Verdict |",
+            "| Metric | Category | Scenarios | Baseline | Candidate | Δ | 95% CI | p | Verdict |",
             "|---|---|---:|---:|---:|---:|---|---:|---|",
         ]
         for m in per_cat:
@@ -187,10 +180,12 @@ details{margin:.5rem 0}code{background:#f3f3f3;padding:0 .2rem}
 {% if pairing.dropped %}Dropped (not in both runs, or scenario version changed):
 {{ pairing.dropped }}.{% endif %}
 Errored: {{ errored[0] }} baseline, {{ errored[1] }} candidate (left out of every metric).
-Differences are candidate − baseline; 0/1 metrics use McNemar's test and Newcombe's paired
-interval, others a seeded paired bootstrap; verdicts at α = {{ alpha }}.</p>
+Differences are candidate − baseline over scenarios (n: paired scenarios; epochs and branch
+replays are averaged within a scenario first). Scenarios that are 0/1 in both runs use
+McNemar's test and Newcombe's paired interval, others a sign-flip permutation test with a seeded
+bootstrap interval; verdicts at α = {{ alpha }}.</p>
 <h2>Headline metrics</h2>
-<table><tr><th>metric</th><th>category</th><th>n</th><th>baseline</th><th>candidate</th>
+<table><tr><th>metric</th><th>category</th><th>scenarios</th><th>baseline</th><th>candidate</th>
 <th>Δ</th><th>95% CI of Δ</th><th>test</th><th>p</th><th>verdict</th></tr>
 {% for r in rows %}<tr class="{{ 'cat' if r.category != 'all' else '' }} {{ r.verdict_class }}">
 <td>{% if r.category == 'all' %}<b>{{ r.label }}</b> <code>{{ r.metric }}</code>

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from equanimity.analysis.frame import Estimate, Run, estimate, headline_values, load_run
+from equanimity.analysis.frame import Estimate, Run, estimate_headline, load_run
 from equanimity.analysis.headline import HEADLINE_BY_ID
 from equanimity.compare.metrics import compare_metric
 from equanimity.compare.pairing import Pairing, PairingError, pair_runs
@@ -82,11 +83,13 @@ def _run_problem(run: Run, what: str) -> str | None:
 
 
 def _fmt_est(e: Estimate) -> str:
-    return f"{e.value:.3f} (95% CI [{e.low:.3f}, {e.high:.3f}], n={e.n})"
+    return f"{e.value:.3f} (95% CI {e.interval_text()}, n={e.n} scenarios)"
 
 
 def _threshold(rule: Rule, e: Estimate) -> tuple[Status, str]:
     tested = {"point": e.value, "upper": e.high, "lower": e.low}[rule.bound]
+    if math.isnan(tested):
+        return ("error", f"no {rule.bound} bound to test: 95% CI {e.interval_text()}")
     if rule.max is not None:
         ok = tested <= rule.max + _EPS
         op = "<=" if ok else ">"
@@ -112,10 +115,10 @@ def _regression(rule: Rule, pairing: Pairing) -> tuple[Status, str, PairedResult
     mc = compare_metric(pairing, h, cat, alpha)
     r = mc.result
     if r.n == 0:
-        return ("error", "no sample where the metric applies in both the baseline and the run", r)
+        return ("error", "no scenario where the metric applies in both the baseline and the run", r)
     detail = (
         f"baseline {r.baseline:.3f} → {r.candidate:.3f}, Δ {r.diff:+.3f} "
-        f"[{r.low:+.3f}, {r.high:+.3f}], p={r.pvalue:.3g} ({r.test}, n={r.n})"
+        f"{r.interval_text()}, p={r.pvalue:.3g} ({r.test}, n={r.n} scenarios)"
     )
     if mc.verdict == "regression":
         return ("fail", f"significant regression against the baseline: {detail}", r)
@@ -136,7 +139,7 @@ def evaluate_rule(
             f"(no '{h.column}' score: was its scorer run?)",
         )
     sub = df if rule.category is None else df[df["category"] == rule.category.value]
-    e = estimate(headline_values(sub, h))
+    e = estimate_headline(sub, h)
     if e.n == 0:
         where = f" in category '{rule.category.value}'" if rule.category else ""
         scope = sub if h.categories is None else sub[sub["category"].isin(h.categories)]
@@ -152,7 +155,7 @@ def evaluate_rule(
         return RuleResult(
             rule,
             "error",
-            f"only {e.n} applicable sample(s), the rule needs min_samples {rule.min_samples}",
+            f"only {e.n} applicable scenario(s), the rule needs min_samples {rule.min_samples}",
             e,
         )
     status, reason = _threshold(rule, e)

@@ -32,7 +32,8 @@ class NoRegression(_Strict):
     """Fail the rule when the candidate is significantly worse than the baseline."""
 
     alpha: float = Field(default=0.05, gt=0, lt=1)
-    """Significance level of the paired test (McNemar for 0/1 values, else paired bootstrap)."""
+    """Significance level of the paired test over scenarios (McNemar when every scenario is 0/1
+    in both runs, else a sign-flip permutation test on the scenario means)."""
 
 
 class Rule(_Strict):
@@ -53,7 +54,8 @@ class Rule(_Strict):
     bound: Literal["point", "upper", "lower"] = "point"
     """Value tested against max/min: the point estimate or an end of its 95% interval."""
     min_samples: int = Field(default=1, ge=1)
-    """Fewer applicable (non-errored) samples than this is an error, not a pass."""
+    """Fewer applicable (non-errored) scenarios than this is an error, not a pass (the unit is
+    the scenario: its epochs and branch replay count once)."""
     no_regression: NoRegression | None = None
     """Also compare with ``--baseline``: fail on a significant change for the worse."""
 
