@@ -11,7 +11,8 @@ it by less than the square root of the epochs (only the within-scenario noise av
   fraction; the Wilson width then uses p(1-p)/n, which bounds the variance of a mean of values in
   [0, 1], so the interval stays conservative.
 - **Means** (counts such as turns held, per-reply rates, judge intensity): Student t interval
-  (``scipy.stats.t``) over the scenario means. Counts never get a Wilson interval.
+  (``scipy.stats.t``) over the scenario means, cut to the range the value can take. Counts
+  never get a Wilson interval.
 - No interval is invented: with fewer than two scenarios, or when every scenario gives the same
   mean (no spread to estimate the error from), the interval is NaN and :attr:`Interval.note`
   says why, instead of a zero-width interval.
@@ -90,8 +91,16 @@ def rate_interval(scenario_means: Sequence[float], level: float = LEVEL) -> Inte
     return Interval(p, low, high, n, "wilson")
 
 
-def mean_interval(scenario_means: Sequence[float], level: float = LEVEL) -> Interval:
-    """Student t interval over scenarios for a mean (see the module docstring)."""
+def mean_interval(
+    scenario_means: Sequence[float],
+    level: float = LEVEL,
+    bounds: tuple[float, float] = (-math.inf, math.inf),
+) -> Interval:
+    """Student t interval over scenarios for a mean (see the module docstring).
+
+    ``bounds`` is the range the value can take (e.g. 0 to 1 for a share of replies, 0 up for a
+    count): the interval is cut to it, so it never claims an impossible value.
+    """
     vals = [float(v) for v in scenario_means]
     n = len(vals)
     if n == 0:
@@ -107,11 +116,17 @@ def mean_interval(scenario_means: Sequence[float], level: float = LEVEL) -> Inte
     from scipy.stats import t
 
     low, high = t.interval(level, n - 1, loc=m, scale=sd / math.sqrt(n))
-    return Interval(m, float(low), float(high), n, "t")
+    low, high = max(bounds[0], float(low)), min(bounds[1], float(high))
+    return Interval(m, low, high, n, "t")
 
 
-def interval(scenario_means: Sequence[float], kind: Kind, level: float = LEVEL) -> Interval:
-    """The interval appropriate to ``kind`` (Wilson for rates, t for means)."""
+def interval(
+    scenario_means: Sequence[float],
+    kind: Kind,
+    level: float = LEVEL,
+    bounds: tuple[float, float] = (-math.inf, math.inf),
+) -> Interval:
+    """The interval appropriate to ``kind`` (Wilson for rates, t for means cut to ``bounds``)."""
     if kind == "rate":
         return rate_interval(scenario_means, level)
-    return mean_interval(scenario_means, level)
+    return mean_interval(scenario_means, level, bounds)

@@ -343,16 +343,21 @@ class Estimate:
         return f"n/a ({self.note})" if self.note else "n/a"
 
 
-def estimate_scenarios(means: pd.Series, kind: Kind = "rate", samples: int = 0) -> Estimate:
+def estimate_scenarios(
+    means: pd.Series,
+    kind: Kind = "rate",
+    samples: int = 0,
+    bounds: tuple[float, float] = (-math.inf, math.inf),
+) -> Estimate:
     """Point value and 95% interval from per-scenario means (Wilson for rates, t for means)."""
-    iv = interval([float(v) for v in means], kind)
+    iv = interval([float(v) for v in means], kind, bounds=bounds)
     return Estimate(iv.value, iv.low, iv.high, iv.n, samples, kind, iv.note)
 
 
 def estimate_headline(df: pd.DataFrame, h: Headline) -> Estimate:
     """One headline metric's estimate over the scenarios of ``df``."""
     values = headline_values(df, h)
-    return estimate_scenarios(scenario_means(df, values), h.kind, len(values))
+    return estimate_scenarios(scenario_means(df, values), h.kind, len(values), h.bounds)
 
 
 def headline_table(run: Run, headlines: tuple[Headline, ...]) -> dict[str, Estimate]:

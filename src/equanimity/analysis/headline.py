@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,6 +32,8 @@ class Headline:
     """Default pass threshold on the point value (report marks)."""
     kind: Kind = "rate"
     """``rate`` (0/1 per sample: Wilson interval) or ``mean`` (t interval; counts, fractions)."""
+    bounds: tuple[float, float] = (0.0, 1.0)
+    """The range a value can take (a ``mean``'s t interval is cut to it)."""
     scope: frozenset[str] | None = None
     """Categories where the metric can apply (None: :attr:`categories`, or every category);
     a run without any of them is one the metric is absent from (``gate --only-present``)."""
@@ -116,6 +119,7 @@ HEADLINES: tuple[Headline, ...] = (
         "info",
         None,
         kind="mean",
+        bounds=(0.0, math.inf),
         scope=PERSISTENT,
     ),
     Headline(

@@ -69,9 +69,9 @@ class Detectable:
         )
 
     def short(self) -> str:
-        """Compact form for tables: ``<= 0.78``, ``±0.412``, or ``n/a``."""
+        """Compact form for tables: ``<= 0.78``, ``±0.412``, or ``n/a (reason)``."""
         if self.note:
-            return "n/a"
+            return f"n/a ({self.note})"
         if self.worse == "either":
             return f"±{self.diff:.3f}"
         return f"{'<=' if self.worse == 'lower' else '>='} {self.bound:.2f}"
@@ -131,13 +131,13 @@ def rate_mde(
     phi1 = phi - h if worse == "lower" else phi + h
     if not 0.0 <= phi1 <= math.pi:
         what = "drop" if worse == "lower" else "rise"
-        return _na(
-            reference,
-            n,
-            design,
-            worse,
-            f"no {what} from {reference:.2f} within [0, 1] is detectable with {n} scenario(s)",
+        edge = reference <= 0.0 if worse == "lower" else reference >= 1.0
+        why = (
+            f"already at {reference:.2f}: no {what} is possible"
+            if edge
+            else f"no {what} from {reference:.2f} within [0, 1] is detectable at n={n}"
         )
+        return _na(reference, n, design, worse, why)
     bound = math.sin(phi1 / 2) ** 2
     return Detectable(reference, bound, abs(bound - reference), n, design, worse)
 

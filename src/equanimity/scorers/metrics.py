@@ -33,6 +33,11 @@ MEAN_KEYS = frozenset(
 """``scorer.key`` values that are counts or fractions, not 0/1 outcomes: they get a t interval
 over scenarios, never a Wilson interval (every other key is a 0/1 rate)."""
 
+FRACTION_KEYS = frozenset(
+    {"refusal_persistence.refusal_rate", "distress.marker_rate", "distress.intensity"}
+)
+"""Mean keys whose values lie in [0, 1] (their interval is cut to it; counts are cut at 0)."""
+
 
 def _values(scores: list[SampleScore]) -> list[float]:
     out: list[float] = []
@@ -54,28 +59,33 @@ def _scenario_means(scores: list[SampleScore]) -> list[float]:
     return [sum(vs) / len(vs) for vs in groups.values()]
 
 
-def scenario_interval(scores: list[SampleScore], kind: Kind) -> tuple[float, float]:
-    """95% interval over scenarios (Wilson for rates, t for means; NaN when none applies)."""
-    iv = interval(_scenario_means(scores), kind)
+def scenario_interval(
+    scores: list[SampleScore], kind: Kind, upper: float = math.inf
+) -> tuple[float, float]:
+    """95% interval over scenarios (Wilson for rates, t for means in [0, ``upper``]).
+
+    NaN when no interval applies (no scenario, one scenario, or no spread across scenarios).
+    """
+    iv = interval(_scenario_means(scores), kind, bounds=(0.0, upper))
     return (iv.low, iv.high)
 
 
 @metric
-def ci_lower(kind: Kind = "rate") -> Metric:
+def ci_lower(kind: Kind = "rate", upper: float = math.inf) -> Metric:
     """Lower end of the 95% interval over scenarios (Wilson for rates, t for means)."""
 
     def compute(scores: list[SampleScore]) -> float:
-        return scenario_interval(scores, kind)[0]
+        return scenario_interval(scores, kind, upper)[0]
 
     return compute
 
 
 @metric
-def ci_upper(kind: Kind = "rate") -> Metric:
+def ci_upper(kind: Kind = "rate", upper: float = math.inf) -> Metric:
     """Upper end of the 95% interval over scenarios (Wilson for rates, t for means)."""
 
     def compute(scores: list[SampleScore]) -> float:
-        return scenario_interval(scores, kind)[1]
+        return scenario_interval(scores, kind, upper)[1]
 
     return compute
 
@@ -149,7 +159,9 @@ log's metric table (and inspect's per-key work at the end of a run) smaller; eve
 per-sample value is in the log either way, and reports compute their own breakdowns."""
 
 
-def rate_metrics(by_category: bool = True, kind: Kind = "rate") -> list[Metric]:
+def rate_metrics(
+    by_category: bool = True, kind: Kind = "rate", upper: float = math.inf
+) -> list[Metric]:
     """The standard metric list for one key.
 
     Mean (by category and all), the standard error clustered by scenario, the 95% interval
@@ -158,8 +170,8 @@ def rate_metrics(by_category: bool = True, kind: Kind = "rate") -> list[Metric]:
     return [
         grouped(mean(), "category") if by_category else mean(),
         stderr(cluster=CLUSTER),
-        ci_lower(kind),
-        ci_upper(kind),
+        ci_lower(kind, upper),
+        ci_upper(kind, upper),
         count(),
     ]
 
@@ -177,6 +189,7 @@ def key_metrics(
         k: rate_metrics(
             f"{scorer}.{k}" in BY_CATEGORY,
             "mean" if f"{scorer}.{k}" in MEAN_KEYS else "rate",
+            1.0 if f"{scorer}.{k}" in FRACTION_KEYS else math.inf,
         )
         + ([judge_kappa()] if k == kappa else [])
         for k in keys
