@@ -32,6 +32,7 @@ from equanimity.compare.stats import (
 from equanimity.compare.transcripts import Message
 from equanimity.paths import scenarios_dir
 from equanimity.tasks import build_task
+from tests.conftest import provenance_metadata
 
 SUBSET = ["harmful_persistent", "self_harm_risk"]
 
@@ -301,6 +302,7 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> MakeRun:
                 model_args={} if seed is None else {"seed": seed},
                 display="none",
                 log_dir=str(d),
+                metadata=provenance_metadata(),
             )
             assert log.status == "success", log.error
             cache[key] = log.location

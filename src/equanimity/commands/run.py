@@ -134,6 +134,7 @@ def run_command(args: argparse.Namespace) -> int:
     from inspect_ai import eval as inspect_eval
     from inspect_ai import eval_set
 
+    from equanimity.provenance import METADATA_KEY, scorer_provenance
     from equanimity.tasks import EVAL_DEFAULTS, build_task
 
     task = build_task(
@@ -141,11 +142,15 @@ def run_command(args: argparse.Namespace) -> int:
         scenarios=[str(p) for p in args.scenarios] if args.scenarios else None,
         branches=not args.no_branches,
     )
+    roles = _kv(args.model_role, "model role")
     common: dict[str, Any] = dict(
         EVAL_DEFAULTS,
+        # what decides every score (scorer data, code, judge), so compare and gate can refuse
+        # two runs scored differently
+        metadata={METADATA_KEY: scorer_provenance(roles)},
         score_display=True if args.live_metrics else EVAL_DEFAULTS["score_display"],
         model=_model(args.model, _kv(args.model_arg, "model argument")),
-        model_roles=_kv(args.model_role, "model role") or None,
+        model_roles=roles or None,
         limit=args.limit,
         epochs=args.epochs,
         display=args.display,

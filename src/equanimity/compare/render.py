@@ -94,7 +94,10 @@ def render_markdown(cmp: Comparison) -> str:
     b, c = cmp.baseline, cmp.candidate
     p = cmp.pairing
     eb, ec = cmp.errored()
-    lines = [
+    lines: list[str] = []
+    if cmp.scorer_warning:
+        lines += [f"> **Warning: scorers changed between the runs:** {_md(cmp.scorer_warning)}", ""]
+    lines += [
         f"## equanimity compare: `{_md(c.model)}` vs baseline `{_md(b.model)}`",
         "",
         f"- Baseline: `{_md(b.path)}` ({_md(b.label)}, status {b.status})",
@@ -163,10 +166,12 @@ tr.cat td:first-child{padding-left:1.5rem;color:#555}
 .msg{border-left:3px solid #bbb;margin:.4rem 0;padding:.2rem .5rem;overflow-wrap:anywhere}
 .text{white-space:pre-wrap}
 .msg.user{border-color:#4a7bd0}.msg.assistant{border-color:#3a9b5c}.msg.tool{border-color:#b58a00}
+.scorer-warning{background:#fff3cd;border:1px solid #d39e00;padding:.5rem}
 .role{font-size:.75rem;color:#666;text-transform:uppercase}.call{font-family:monospace;color:#8a4b00}
 details{margin:.5rem 0}code{background:#f3f3f3;padding:0 .2rem}
 </style></head><body>
-<h1>Compare: <code>{{ cand.model }}</code> against baseline <code>{{ base.model }}</code></h1>
+{% if scorer_warning %}<p class="scorer-warning" role="alert"><b>Warning: scorers changed between the runs</b> (compared with --allow-scorer-change): {{ scorer_warning }}. Differences below may come from the scorers, not the model.</p>
+{% endif %}<h1>Compare: <code>{{ cand.model }}</code> against baseline <code>{{ base.model }}</code></h1>
 <table>
 <tr><th></th><th>log</th><th>model</th><th>created</th><th>status</th><th>samples</th></tr>
 <tr><th>baseline</th><td><code>{{ base.path }}</code></td><td>{{ base.model }}</td>
@@ -264,4 +269,5 @@ def render_html(cmp: Comparison, max_transcripts: int = MAX_TRANSCRIPTS) -> str:
         flips=flips,
         transcripts=transcripts,
         hidden=max(0, len(cmp.flips) - len(shown)),
+        scorer_warning=cmp.scorer_warning,
     )

@@ -13,6 +13,7 @@ from equanimity.compare.metrics import compare_metric
 from equanimity.compare.pairing import Pairing, PairingError, pair_runs
 from equanimity.compare.stats import PairedResult
 from equanimity.gate.policy import Policy, Rule
+from equanimity.provenance import scorer_change
 
 Status = Literal["pass", "fail", "error"]
 
@@ -56,6 +57,8 @@ class GateResult:
     """A problem with the log itself (every rule then errors with it)."""
     baseline_error: str | None = None
     """A problem with the ``--baseline`` log given (the gate then errors)."""
+    scorer_warning: str | None = None
+    """How the baseline's scorers differ from the run's, when allowed (shown first)."""
 
     @property
     def status(self) -> Status:
@@ -174,9 +177,17 @@ def evaluate_rule(
 
 
 def evaluate_gate(
-    policy: Policy, log: str | Path, baseline: str | Path | None = None, policy_path: str = ""
+    policy: Policy,
+    log: str | Path,
+    baseline: str | Path | None = None,
+    policy_path: str = "",
+    allow_scorer_change: bool = False,
 ) -> GateResult:
-    """Evaluate every rule of ``policy`` on the run in ``log`` (against ``baseline``)."""
+    """Evaluate every rule of ``policy`` on the run in ``log`` (against ``baseline``).
+
+    A baseline scored differently from the run (see :mod:`equanimity.provenance`) is an error
+    unless ``allow_scorer_change``, in which case :attr:`GateResult.scorer_warning` says how.
+    """
     result = GateResult(policy, policy_path, str(log), str(baseline) if baseline else None)
     try:
         run = load_run(log)
@@ -196,6 +207,15 @@ def evaluate_gate(
         try:
             base_run = load_run(baseline)
             baseline_problem = _run_problem(base_run, "baseline")
+            if baseline_problem is None:
+                change = scorer_change(
+                    base_run.header.eval.metadata, run.header.eval.metadata, base_run.path, run.path
+                )
+                if change and not allow_scorer_change:
+                    baseline_problem = (
+                        f"baseline {baseline}: {change}; or pass --allow-scorer-change"
+                    )
+                result.scorer_warning = change if allow_scorer_change else None
             if baseline_problem is None and policy.needs_baseline:
                 pairing = pair_runs(base_run, run, policy.intersection)
         except PairingError as exc:

@@ -78,6 +78,8 @@ def gate_junit(result: GateResult) -> str:
     if result.baseline_error:
         cases.append(("baseline", "error", result.baseline_error, ""))
     props = {"log": result.log, "policy": result.policy_path}
+    if result.scorer_warning:
+        props["scorer_change"] = f"scorers changed (--allow-scorer-change): {result.scorer_warning}"
     if result.baseline:
         props["baseline"] = result.baseline
     return _document(_suite(result.policy.name, cases, props))

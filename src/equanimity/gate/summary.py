@@ -13,7 +13,10 @@ def _md(text: str) -> str:
 
 def gate_lines(result: GateResult) -> list[str]:
     """Return one line per rule, then the verdict with its exit code."""
-    lines = [f"{r.status.upper():<5} {r.rule.title}: {r.reason}" for r in result.results]
+    lines = []
+    if result.scorer_warning:
+        lines.append(f"WARNING scorers changed (--allow-scorer-change): {result.scorer_warning}")
+    lines += [f"{r.status.upper():<5} {r.rule.title}: {r.reason}" for r in result.results]
     if result.baseline_error:
         lines.append(f"ERROR baseline: {result.baseline_error}")
     lines.append(
@@ -28,7 +31,14 @@ def gate_lines(result: GateResult) -> list[str]:
 def gate_markdown(result: GateResult) -> str:
     """Render a Markdown summary: verdict, inputs, and a table of rules (failures first)."""
     verdict = {"pass": "passed ✅", "fail": "FAILED ❌", "error": "ERROR ⚠️"}[result.status]
-    lines = [
+    lines = []
+    if result.scorer_warning:
+        lines += [
+            "> **Warning: scorers changed between the baseline and the run** "
+            f"(--allow-scorer-change): {_md(result.scorer_warning)}",
+            "",
+        ]
+    lines += [
         f"## equanimity gate: {verdict}",
         "",
         f"- Log: `{_md(result.log)}`",
