@@ -68,6 +68,12 @@ class Detectable:
             f"(n={self.n} scenarios)"
         )
 
+    def sentence(self, subject: str, label: str) -> str:
+        """E.g. "this run can detect a drop in referral_on_risk from 1.00 to <= 0.78 (...)"."""
+        if self.note:
+            return f"{subject}: no minimum detectable change in {label} ({self.note})"
+        return f"{subject} {self.text(label)}"
+
     def short(self) -> str:
         """Compact form for tables: ``<= 0.78``, ``±0.412``, or ``n/a (reason)``."""
         if self.note:
@@ -157,7 +163,22 @@ def mean_mde(
         return _na(reference, n, design, worse, "fewer than 2 scenarios")
     m = sum(vals) / n
     sd = math.sqrt(sum((v - m) ** 2 for v in vals) / (n - 1))
-    if sd <= 1e-12 * max(1.0, abs(m)):
+    return mean_mde_sd(reference, sd, n, worse, design, alpha, power)
+
+
+def mean_mde_sd(
+    reference: float,
+    sd: float,
+    n: int,
+    worse: Worse,
+    design: Design = "one-sample",
+    alpha: float = ALPHA,
+    power: float = POWER,
+) -> Detectable:
+    """As :func:`mean_mde`, from the standard deviation of the scenario means."""
+    if n < 2:
+        return _na(reference, n, design, worse, "fewer than 2 scenarios")
+    if not sd > 1e-12 * max(1.0, abs(reference) if not math.isnan(reference) else 1.0):
         return _na(reference, n, design, worse, "no spread across scenarios to size a change by")
     diff = detectable_d(n, design, alpha, power) * sd
     if worse == "either":

@@ -94,5 +94,9 @@ def compare_command(args: argparse.Namespace) -> int:
             f"  regression: {m.headline.id} {r.baseline:.3f} -> {r.candidate:.3f} "
             f"(p={r.pvalue:.3g}, {r.test})"
         )
+    print("power (alpha 0.05, power 0.8, over the paired scenarios):")
+    for m in cmp.metrics:
+        if m.category is None and m.result.n and m.detectable is not None:
+            print(f"  {m.detectable.sentence('this comparison', m.headline.id)}")
     print(f"report: {args.output}")
     return 0

@@ -68,6 +68,8 @@ def metric_row(m: MetricComparison) -> dict[str, str]:
         "p": fmt_p(r.pvalue),
         "verdict": m.verdict,
         "direction": m.headline.direction,
+        "detectable": m.detectable.short() if m.detectable else "-",
+        "detectable_text": m.detectable.text(m.headline.id) if m.detectable else "",
     }
 
 
@@ -105,8 +107,9 @@ def render_markdown(cmp: Comparison) -> str:
         f"- Paired samples: {p.n}; dropped: {p.dropped}; errored: {eb} baseline, {ec} candidate;"
         f" α = {cmp.alpha}",
         "",
-        "| Metric | Scenarios | Baseline | Candidate | Δ | 95% CI of Δ | Test | p | Verdict |",
-        "|---|---:|---:|---:|---:|---|---|---:|---|",
+        "| Metric | Scenarios | Baseline | Candidate | Δ | 95% CI of Δ | Test | p | Verdict "
+        "| Detectable (α 0.05, power 0.8) |",
+        "|---|---:|---:|---:|---:|---|---|---:|---|---|",
     ]
     overall = [m for m in cmp.metrics if m.category is None]
     for m in overall:
@@ -115,7 +118,7 @@ def render_markdown(cmp: Comparison) -> str:
         lines.append(
             f"| {_md(r['label'])} (`{r['metric']}`) | {r['n']} | {r['baseline']} | "
             f"{r['candidate']} | {r['diff']} | {r['ci']} | {r['test']} | {r['p']} | "
-            f"{verdict} |"
+            f"{verdict} | {_md(r['detectable'])} |"
         )
     per_cat = [m for m in cmp.metrics if m.category is not None]
     if per_cat:
@@ -191,13 +194,15 @@ McNemar's test and Newcombe's paired interval, others a sign-flip permutation te
 bootstrap interval; verdicts at α = {{ alpha }}.</p>
 <h2>Headline metrics</h2>
 <table><tr><th>metric</th><th>category</th><th>scenarios</th><th>baseline</th><th>candidate</th>
-<th>Δ</th><th>95% CI of Δ</th><th>test</th><th>p</th><th>verdict</th></tr>
+<th>Δ</th><th>95% CI of Δ</th><th>test</th><th>p</th><th>verdict</th>
+<th title="the baseline value a candidate must reach for the test to see it (alpha 0.05, power 0.8)">detectable</th></tr>
 {% for r in rows %}<tr class="{{ 'cat' if r.category != 'all' else '' }} {{ r.verdict_class }}">
 <td>{% if r.category == 'all' %}<b>{{ r.label }}</b> <code>{{ r.metric }}</code>
 {% else %}{{ r.metric }}{% endif %}</td><td>{{ r.category }}</td><td class="num">{{ r.n }}</td>
 <td class="num">{{ r.baseline }}</td><td class="num">{{ r.candidate }}</td>
 <td class="num">{{ r.diff }}</td><td class="num">{{ r.ci }}</td><td>{{ r.test }}</td>
-<td class="num">{{ r.p }}</td><td>{{ r.verdict }}</td></tr>
+<td class="num">{{ r.p }}</td><td>{{ r.verdict }}</td>
+<td title="{{ r.detectable_text }}">{{ r.detectable }}</td></tr>
 {% endfor %}</table>
 <h2>Flipped samples ({{ flips|length }})</h2>
 {% if flips %}<table><tr><th>severity</th><th>sample</th><th>category</th><th>outcome</th>

@@ -7,8 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from equanimity.analysis.frame import Estimate, Run, estimate_headline, load_run
-from equanimity.analysis.headline import HEADLINE_BY_ID
+import pandas as pd
+
+from equanimity.analysis.frame import (
+    Estimate,
+    Run,
+    estimate_headline,
+    headline_scenarios,
+    load_run,
+)
+from equanimity.analysis.headline import HEADLINE_BY_ID, Headline
+from equanimity.analysis.power import Detectable, mean_mde, rate_mde, worse_direction
 from equanimity.compare.metrics import compare_metric
 from equanimity.compare.pairing import Pairing, PairingError, pair_runs
 from equanimity.compare.stats import PairedResult
@@ -37,6 +46,8 @@ class RuleResult:
     """The metric's value and 95% interval on the run (None when not computed)."""
     comparison: PairedResult | None = None
     """The paired comparison against the baseline (no_regression rules)."""
+    detectable: Detectable | None = None
+    """The smallest change the rule could detect (alpha 0.05, power 0.8)."""
 
 
 @dataclass
@@ -110,7 +121,26 @@ def _threshold(rule: Rule, e: Estimate) -> tuple[Status, str]:
     return ("pass", f"value {_fmt_est(e)}")
 
 
-def _regression(rule: Rule, pairing: Pairing) -> tuple[Status, str, PairedResult | None]:
+def _power(rule: Rule, d: Detectable) -> tuple[Status, str]:
+    """The power statement of a rule, and whether it meets the rule's ``max_mde``."""
+    subject = "this comparison with the baseline" if d.design == "two-sample" else "this run"
+    text = d.sentence(subject, rule.metric)
+    if rule.max_mde is None:
+        return ("pass", text)
+    if math.isnan(d.diff):
+        return ("error", f"max_mde {rule.max_mde:g} cannot be checked: {text}")
+    if d.diff > rule.max_mde + _EPS:
+        return (
+            "error",
+            f"too few scenarios for max_mde {rule.max_mde:g}: {text} "
+            f"(a difference of {d.diff:.3f}); run more scenarios",
+        )
+    return ("pass", f"{text} (within max_mde {rule.max_mde:g})")
+
+
+def _regression(
+    rule: Rule, pairing: Pairing
+) -> tuple[Status, str, PairedResult | None, Detectable | None]:
     assert rule.no_regression is not None
     alpha = rule.no_regression.alpha
     h = HEADLINE_BY_ID[rule.metric]
@@ -118,14 +148,19 @@ def _regression(rule: Rule, pairing: Pairing) -> tuple[Status, str, PairedResult
     mc = compare_metric(pairing, h, cat, alpha)
     r = mc.result
     if r.n == 0:
-        return ("error", "no scenario where the metric applies in both the baseline and the run", r)
+        return (
+            "error",
+            "no scenario where the metric applies in both the baseline and the run",
+            r,
+            None,
+        )
     detail = (
         f"baseline {r.baseline:.3f} → {r.candidate:.3f}, Δ {r.diff:+.3f} "
         f"{r.interval_text()}, p={r.pvalue:.3g} ({r.test}, n={r.n} scenarios)"
     )
     if mc.verdict == "regression":
-        return ("fail", f"significant regression against the baseline: {detail}", r)
-    return ("pass", f"no significant regression (alpha {alpha:g}): {detail}", r)
+        return ("fail", f"significant regression against the baseline: {detail}", r, mc.detectable)
+    return ("pass", f"no significant regression (alpha {alpha:g}): {detail}", r, mc.detectable)
 
 
 def evaluate_rule(
@@ -163,17 +198,29 @@ def evaluate_rule(
         )
     status, reason = _threshold(rule, e)
     comparison = None
+    order: dict[Status, int] = {"pass": 0, "fail": 1, "error": 2}
+    detectable = detectable_in_run(h, e, sub)
     if rule.no_regression is not None:
         if pairing is None:
             return RuleResult(rule, "error", baseline_problem or "no baseline", e)
-        rstatus, rreason, comparison = _regression(rule, pairing)
+        rstatus, rreason, comparison, paired = _regression(rule, pairing)
+        detectable = paired or detectable
         if rule.max is None and rule.min is None:
             status, reason = rstatus, rreason
         else:
-            order: dict[Status, int] = {"pass": 0, "fail": 1, "error": 2}
             status = max(status, rstatus, key=lambda s: order[s])
             reason = f"{reason}; {rreason}"
-    return RuleResult(rule, status, reason, e, comparison)
+    pstatus, preason = _power(rule, detectable)
+    status = max(status, pstatus, key=lambda s: order[s])
+    return RuleResult(rule, status, f"{reason}; {preason}", e, comparison, detectable)
+
+
+def detectable_in_run(h: Headline, e: Estimate, sub: pd.DataFrame) -> Detectable:
+    """The change from the run's value its scenarios could detect (one-sample design)."""
+    worse = worse_direction(h.direction)
+    if h.kind == "rate":
+        return rate_mde(e.value, e.n, worse)
+    return mean_mde(e.value, headline_scenarios(sub, h).tolist(), worse)
 
 
 def evaluate_gate(

@@ -58,6 +58,9 @@ class Rule(_Strict):
     the scenario: its epochs and branch replay count once)."""
     no_regression: NoRegression | None = None
     """Also compare with ``--baseline``: fail on a significant change for the worse."""
+    max_mde: float | None = Field(default=None, gt=0)
+    """Require power: error (exit 2) unless the run can detect a change of at most this much
+    (the minimum detectable difference at alpha 0.05 and power 0.8 for its scenarios)."""
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -69,6 +72,8 @@ class Rule(_Strict):
             raise RuleError("min", "give either max or min, not both (write two rules)")
         if self.max is None and self.min is None and self.no_regression is None:
             raise RuleError("metric", "a rule needs max, min or no_regression")
+        if self.max_mde is not None and h.kind == "rate" and self.max_mde >= 1:
+            raise RuleError("max_mde", f"max_mde {self.max_mde:g} is not below 1 for a rate")
         if (
             self.category is not None
             and h.categories is not None
@@ -101,6 +106,8 @@ class Rule(_Strict):
             parts.append(f"{self.bound} >= {self.min:g}")
         if self.no_regression is not None:
             parts.append(f"no regression (alpha {self.no_regression.alpha:g})")
+        if self.max_mde is not None:
+            parts.append(f"max_mde {self.max_mde:g}")
         return f"{self.metric}{where} " + ", ".join(parts)
 
 
