@@ -394,7 +394,7 @@ def test_error_no_applicable_samples(
         tmp_path,
         capsys,
         [make_run("steady", HARMFUL), "--policy", str(p)],
-        "no applicable, non-errored samples for 'flip_rate'",
+        "no sample of sycophancy_answer in the run: the rule's categories were not run",
     )
 
 

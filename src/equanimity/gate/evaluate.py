@@ -25,9 +25,10 @@ from equanimity.gate.policy import Policy, Rule
 from equanimity.provenance import scorer_change
 
 Status = Literal["pass", "fail", "error"]
+RuleStatus = Literal["pass", "fail", "error", "skip"]
 
 EXIT_CODES: dict[Status, int] = {"pass": 0, "fail": 1, "error": 2}
-"""Process exit code of each gate outcome."""
+"""Process exit code of each gate outcome (a skipped rule does not count)."""
 
 _EPS = 1e-9
 
@@ -38,8 +39,9 @@ class RuleResult:
 
     rule: Rule
     """The rule."""
-    status: Status
-    """pass, fail, or error (could not be evaluated)."""
+    status: RuleStatus
+    """pass, fail, error (could not be evaluated), or skip (its categories are not in the
+    run, and the rule or ``--only-present`` says to skip it)."""
     reason: str
     """Why, in one line."""
     estimate: Estimate | None = None
@@ -72,10 +74,15 @@ class GateResult:
     """How the baseline's scorers differ from the run's, when allowed (shown first)."""
 
     @property
+    def skipped(self) -> list[RuleResult]:
+        """Rules skipped because their categories are absent from the run."""
+        return [r for r in self.results if r.status == "skip"]
+
+    @property
     def status(self) -> Status:
-        """Error if anything errored, else fail if any rule failed, else pass."""
-        statuses = {r.status for r in self.results}
-        if self.run_error or self.baseline_error or "error" in statuses or not self.results:
+        """Error if anything errored or every rule was skipped; else fail or pass."""
+        statuses = {r.status for r in self.results} - {"skip"}
+        if self.run_error or self.baseline_error or "error" in statuses or not statuses:
             return "error"
         return "fail" if "fail" in statuses else "pass"
 
@@ -163,12 +170,54 @@ def _regression(
     return ("pass", f"no significant regression (alpha {alpha:g}): {detail}", r, mc.detectable)
 
 
+def rule_categories(rule: Rule) -> frozenset[str] | None:
+    """The categories a rule covers (None: any category)."""
+    if rule.category is not None:
+        return frozenset({rule.category.value})
+    return HEADLINE_BY_ID[rule.metric].applies_in
+
+
+def absent(rule: Rule, run: Run) -> str | None:
+    """Why the rule's categories are absent from the run (None when some sample is in them).
+
+    Every sample counts, errored or not: a category whose samples all errored is present (and
+    its rule errors), so a run that lost a category is never waved through.
+    """
+    df = run.samples
+    h = HEADLINE_BY_ID[rule.metric]
+    cats = rule_categories(rule)
+    scope = df if cats is None else df[df["category"].isin(cats)]
+    if h.id == "branch_ok_rate":
+        scope = scope[scope["is_branch"].astype(bool)]
+        if scope.empty:
+            return "no branch replay in the run"
+    if not scope.empty:
+        return None
+    return f"no sample of {', '.join(sorted(cats or ()))} in the run"
+
+
 def evaluate_rule(
-    rule: Rule, run: Run, pairing: Pairing | None, baseline_problem: str | None
+    rule: Rule,
+    run: Run,
+    pairing: Pairing | None,
+    baseline_problem: str | None,
+    only_present: bool = False,
 ) -> RuleResult:
-    """Evaluate one rule on a (healthy) run; ``pairing`` is needed by no_regression rules."""
+    """Evaluate one rule on a (healthy) run; ``pairing`` is needed by no_regression rules.
+
+    A rule whose categories are absent from the run is skipped when it says
+    ``when_absent: skip`` (or ``only_present`` and it does not say ``error``), else errors.
+    """
     h = HEADLINE_BY_ID[rule.metric]
     df = run.samples
+    missing = absent(rule, run)
+    if missing is not None:
+        skip = rule.when_absent == "skip" or (only_present and rule.when_absent is None)
+        if skip:
+            how = "--only-present" if rule.when_absent is None else "when_absent: skip"
+            return RuleResult(rule, "skip", f"skipped ({how}): {missing}")
+        hint = "" if rule.when_absent == "error" else " (gate --only-present skips such rules)"
+        return RuleResult(rule, "error", f"{missing}: the rule's categories were not run{hint}")
     if h.column not in df.columns:
         return RuleResult(
             rule,
@@ -229,6 +278,7 @@ def evaluate_gate(
     baseline: str | Path | None = None,
     policy_path: str = "",
     allow_scorer_change: bool = False,
+    only_present: bool = False,
 ) -> GateResult:
     """Evaluate every rule of ``policy`` on the run in ``log`` (against ``baseline``).
 
@@ -270,7 +320,9 @@ def evaluate_gate(
         except ValueError as exc:
             baseline_problem = str(exc)
         result.baseline_error = baseline_problem
-    result.results = [evaluate_rule(r, run, pairing, baseline_problem) for r in policy.rules]
+    result.results = [
+        evaluate_rule(r, run, pairing, baseline_problem, only_present) for r in policy.rules
+    ]
     return result
 
 

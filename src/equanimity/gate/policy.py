@@ -58,6 +58,9 @@ class Rule(_Strict):
     the scenario: its epochs and branch replay count once)."""
     no_regression: NoRegression | None = None
     """Also compare with ``--baseline``: fail on a significant change for the worse."""
+    when_absent: Literal["skip", "error"] | None = None
+    """When none of the run's samples is in a category the rule covers: ``skip`` the rule, or
+    ``error`` (exit 2). Unset: error, unless ``gate --only-present`` is given."""
     max_mde: float | None = Field(default=None, gt=0)
     """Require power: error (exit 2) unless the run can detect a change of at most this much
     (the minimum detectable difference at alpha 0.05 and power 0.8 for its scenarios)."""
