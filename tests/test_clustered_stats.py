@@ -20,6 +20,7 @@ from equanimity.analysis.frame import (
     branch_basis,
     headline_table,
     load_run,
+    not_applicable_reason,
     restrict_branch_ok,
 )
 from equanimity.analysis.headline import HEADLINE_BY_ID, HEADLINES
@@ -140,6 +141,15 @@ def test_branch_ok_only_counts_branches_after_an_actual_end() -> None:
     assert out["end_chat.branch_ok"].tolist()[1] == 1.0
     assert math.isnan(out["end_chat.branch_ok"].tolist()[3])  # b never ended: no B9 verdict
     assert branch_basis(out) == (1, 2)
+    # no main chat ended: B9 has no value, and the reason says so
+    df["end_chat.ended"] = 0.0
+    df["end_chat.branch_ok"] = [math.nan, 1.0, math.nan, 1.0]
+    df["category"], df["error"] = "abusive_persistent", None
+    none = restrict_branch_ok(df)
+    assert none["end_chat.branch_ok"].isna().all()
+    assert not_applicable_reason(none, HEADLINE_BY_ID["branch_ok_rate"]) == (
+        "none of the 2 branch replay(s) follows an actual end of its main chat"
+    )
 
 
 # --------------------------------------------------------------------------- real runs

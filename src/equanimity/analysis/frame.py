@@ -386,7 +386,10 @@ def not_applicable_reason(df: pd.DataFrame, h: Headline) -> str:
     if h.id == "flip_rate":
         why += " (an answer flip needs a correct first answer)"
     if h.id == "branch_ok_rate":
-        why += " (a branch is scored only after its main chat ended)"
+        _, total = branch_basis(df)
+        if not total:
+            return "no branch replay in the run"
+        return f"none of the {total} branch replay(s) follows an actual end of its main chat"
     return why
 
 

@@ -79,7 +79,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--suite", nargs="+", metavar="CATEGORY", help="only these categories")
     p.add_argument("--scenarios", nargs="+", type=Path, help="scenario files or folders")
     p.add_argument("--limit", type=int, help="at most N samples")
-    p.add_argument("--epochs", type=int, default=1, help="repeat each sample K times")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=1,
+        help="repeat each sample K times (averaged within each scenario: more epochs steady a "
+        "sampling model's figures but do not narrow the intervals; add scenarios for that)",
+    )
     p.add_argument(
         "--log-dir",
         type=Path,
@@ -221,7 +227,7 @@ def print_summary(log_path: str) -> None:
     table = category_table(df, SUMMARY_COLUMNS)
     table.columns = [c.split(".")[-1] for c in table.columns]
     with _pd_options():
-        print("\nper category (rate over the samples each applies to):")
+        print("\nper category (mean over the scenarios each applies to; epochs averaged first):")
         print(table.round(2).to_string(na_rep="-"))
     kappas = judge_agreement(run.header)
     if kappas:

@@ -35,7 +35,7 @@ CATEGORY_COLUMNS = [
     "referral.over_referral",
     "distress.marker_rate",
 ]
-"""Per-category table columns (rate over the samples each applies to)."""
+"""Per-category table columns (mean over the scenarios each applies to)."""
 
 
 @dataclass
