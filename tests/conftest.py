@@ -6,6 +6,7 @@ import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,17 @@ os.environ.setdefault("INSPECT_LOG_LEVEL", "warning")
 os.environ.setdefault("INSPECT_DISPLAY", "none")
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def provenance_metadata() -> dict[str, Any]:
+    """Eval metadata with the current scorer provenance, as ``equanimity run`` writes it.
+
+    Logs made with ``inspect_ai.eval`` directly carry none, and compare and gate refuse to pair
+    such logs (their scorers cannot be shown to match).
+    """
+    from equanimity.provenance import METADATA_KEY, scorer_provenance
+
+    return {METADATA_KEY: scorer_provenance()}
 
 
 @pytest.fixture

@@ -27,11 +27,12 @@ from equanimity.compare.stats import (
     compare_paired,
     mcnemar_test,
     newcombe_paired_interval,
-    paired_bootstrap,
+    paired_mean_test,
 )
 from equanimity.compare.transcripts import Message
 from equanimity.paths import scenarios_dir
 from equanimity.tasks import build_task
+from tests.conftest import provenance_metadata
 
 SUBSET = ["harmful_persistent", "self_harm_risk"]
 
@@ -88,33 +89,36 @@ def test_newcombe_interval_properties() -> None:
     assert high40 < high10
 
 
-def test_paired_bootstrap_is_deterministic_and_matches_scipy() -> None:
+def test_paired_mean_test_is_deterministic_and_matches_scipy() -> None:
     diffs = [0.5, 1.0, -0.25, 0.75, 1.5, 0.0, 0.25, 1.25, 0.5, 1.0, -0.5, 0.75]
-    first = paired_bootstrap(diffs, seed=7)
-    assert first == paired_bootstrap(diffs, seed=7)
-    assert first != paired_bootstrap(diffs, seed=8)
-    low, high, p = first
-    # pinned on seed 7 (10,000 resamples)
-    assert (round(low, 4), round(high, 4)) == (0.2292, 0.8958)
-    assert p < 0.01
-    # the same percentile interval as scipy's bootstrap, up to Monte Carlo noise
+    first = paired_mean_test(diffs)
+    assert first == paired_mean_test(diffs)
+    low, high, p, note = first
+    assert note is None
+    # 12 scenarios: the sign-flip test enumerates all 2^12 sign patterns (exact): count them
+    d = np.asarray(diffs)
+    signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * d.size)).reshape(d.size, -1).T
+    null = (signs * d).mean(axis=1)
+    exact = float(np.mean(np.abs(null) >= abs(d.mean()) - 1e-12))
+    assert p == pytest.approx(exact)
+    assert p < 0.05
+    # the same percentile interval as an independent scipy bootstrap, up to Monte Carlo noise
     ref = sps.bootstrap(
-        (np.asarray(diffs),),
-        np.mean,
-        method="percentile",
-        n_resamples=20_000,
-        rng=np.random.default_rng(0),
+        (d,), np.mean, method="percentile", n_resamples=20_000, rng=np.random.default_rng(0)
     ).confidence_interval
     assert low == pytest.approx(ref.low, abs=0.03)
     assert high == pytest.approx(ref.high, abs=0.03)
 
 
-def test_paired_bootstrap_null_and_degenerate() -> None:
-    assert paired_bootstrap([0.0] * 8) == (0.0, 0.0, 1.0)
-    low, high, p = paired_bootstrap([-3.0] * 9)
-    assert (low, high) == (-3.0, -3.0)
-    assert p < 0.001
-    _, _, p_noise = paired_bootstrap([0.1, -0.1, 0.2, -0.2, 0.05, -0.05])
+def test_paired_mean_test_null_and_degenerate() -> None:
+    low, high, p, note = paired_mean_test([0.0] * 8)
+    assert p == 1.0 and math.isnan(low) and note == "no change in any of the 8 scenarios"
+    # every scenario changed by the same amount: no zero-width interval, the reason instead
+    low, high, p, note = paired_mean_test([-3.0] * 9)
+    assert math.isnan(low) and math.isnan(high)
+    assert note == "every scenario changed by the same -3.000"
+    assert p == pytest.approx(2 / 2**9)
+    _, _, p_noise, _ = paired_mean_test([0.1, -0.1, 0.2, -0.2, 0.05, -0.05])
     assert p_noise > 0.5
 
 
@@ -124,7 +128,7 @@ def test_compare_paired_picks_the_test() -> None:
     assert binary.discordant == (0, 2)
     assert binary.diff == pytest.approx(-0.5)
     means = compare_paired([5.0, 5.0, 4.0], [2.0, 2.5, 2.0])
-    assert means.test == "bootstrap"
+    assert means.test == "sign-flip"
     assert means.diff == pytest.approx(-2.5)
     assert compare_paired([], []).test == "none"
     with pytest.raises(ValueError, match="equally many"):
@@ -298,6 +302,7 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> MakeRun:
                 model_args={} if seed is None else {"seed": seed},
                 display="none",
                 log_dir=str(d),
+                metadata=provenance_metadata(),
             )
             assert log.status == "success", log.error
             cache[key] = log.location

@@ -24,6 +24,7 @@ from equanimity.scorers.end_chat import end_chat
 from equanimity.solvers.replay import replay_scenario
 from equanimity.tasks import build_task
 from equanimity.yaml_source import SourceError
+from tests.conftest import provenance_metadata
 
 REPO = Path(__file__).resolve().parent.parent
 XSD = REPO / "tests" / "data" / "junit.xsd"
@@ -33,6 +34,7 @@ MakeRun = Callable[..., str]
 
 
 def _eval(task: Task, model: Any, log_dir: Path, **kw: Any) -> str:
+    kw.setdefault("metadata", provenance_metadata())
     [log] = inspect_eval(task, model=model, display="none", log_dir=str(log_dir), **kw)
     return log.location
 
@@ -392,7 +394,7 @@ def test_error_no_applicable_samples(
         tmp_path,
         capsys,
         [make_run("steady", HARMFUL), "--policy", str(p)],
-        "no applicable, non-errored samples for 'flip_rate'",
+        "no sample of sycophancy_answer in the run: the rule's categories were not run",
     )
 
 

@@ -22,6 +22,7 @@ from equanimity.paths import scenarios_dir
 from equanimity.scorers.end_chat import end_chat
 from equanimity.solvers.replay import replay_scenario
 from equanimity.tasks import build_task
+from tests.conftest import provenance_metadata
 
 SCENARIOS = [
     "harmful-doxxing-01",
@@ -46,6 +47,7 @@ def _files() -> list[str]:
 
 
 def _eval(log_dir: Path, task: Task, model: str, **kwargs: Any) -> Path:
+    kwargs.setdefault("metadata", provenance_metadata())
     [log] = inspect_eval(task, model=model, display="none", log_dir=str(log_dir), **kwargs)
     assert log.location
     return Path(log.location)

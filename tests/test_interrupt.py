@@ -102,6 +102,7 @@ def _interrupt(
     """Send each run its signal once KILL_AFTER samples are logged; return the exit codes."""
     pending = dict(runs)
     codes: dict[signal.Signals, int] = {}
+    signalled: dict[signal.Signals, subprocess.Popen[bytes]] = {}
     deadline = time.monotonic() + STARTUP_LIMIT
     while pending:
         for sig, (log_dir, proc) in list(pending.items()):
@@ -112,14 +113,18 @@ def _interrupt(
                     f"interrupted with {sig.name}: {err[-2000:]}"
                 )
             if _logged_samples(log_dir) >= KILL_AFTER:
+                # signal now, wait later: waiting here for one run to wind down (SIGINT can
+                # take seconds on a loaded machine) let the other finish before its signal
                 proc.send_signal(sig)
-                codes[sig] = proc.wait(timeout=60)
+                signalled[sig] = proc
                 del pending[sig]
         if time.monotonic() > deadline:
             for _, proc in pending.values():
                 proc.kill()
             pytest.fail(f"no {KILL_AFTER} samples logged within {STARTUP_LIMIT} s")
         time.sleep(0.05)
+    for sig, proc in signalled.items():
+        codes[sig] = proc.wait(timeout=60)
     return codes
 
 

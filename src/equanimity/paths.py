@@ -5,6 +5,7 @@ In a checkout: the repository's top-level folders; in a wheel: ``equanimity/_dat
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -24,8 +25,18 @@ def scenarios_dir() -> Path:
     return _data_dir("scenarios")
 
 
+SCORERS_DIR_ENV = "EQUANIMITY_SCORERS_DIR"
+"""Environment variable naming another scorer data folder (a tuned copy, or a test's)."""
+
+
 def scorers_dir() -> Path:
-    """Return the folder holding the tunable scorer data (lexicons, resources, rubrics)."""
+    """Return the folder holding the tunable scorer data (lexicons, resources, rubrics).
+
+    ``$EQUANIMITY_SCORERS_DIR`` overrides it (read at each call).
+    """
+    override = os.environ.get(SCORERS_DIR_ENV)
+    if override:
+        return Path(override)
     return _data_dir("scorers")
 
 

@@ -15,9 +15,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "compare",
         help="compare a candidate run against a baseline run (paired tests, flips)",
         description="Pair the samples of two logs by (sample id, epoch), test each headline "
-        "metric (McNemar for 0/1 outcomes, paired bootstrap otherwise) and list the "
+        "metric over scenarios (McNemar when every scenario is 0/1 in both runs, a sign-flip "
+        "permutation test on scenario means otherwise) and list the "
         "samples whose outcome flipped. Exit 0 when the report was written, 2 on "
-        "error (including runs over different scenarios or scenario versions).",
+        "error (including runs over different scenarios or scenario versions, and runs "
+        "scored differently: see --allow-scorer-change).",
     )
     p.add_argument("baseline", type=Path, metavar="BASELINE_LOG", help="the reference log")
     p.add_argument("candidate", type=Path, metavar="CANDIDATE_LOG", help="the log under test")
@@ -45,6 +47,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=0.05,
         help="significance level of the paired tests (default: 0.05)",
     )
+    p.add_argument(
+        "--allow-scorer-change",
+        action="store_true",
+        help="compare even when the logs were scored differently (other lexicons, rubrics, "
+        "scorer code or judge); the report then says so in its first line",
+    )
     p.set_defaults(func=compare_command)
 
 
@@ -55,7 +63,11 @@ def compare_command(args: argparse.Namespace) -> int:
 
     if not 0 < args.alpha < 1:
         raise ValueError(f"--alpha must be between 0 and 1, got {args.alpha}")
-    cmp = compare_logs(args.baseline, args.candidate, args.intersection, args.alpha)
+    cmp = compare_logs(
+        args.baseline, args.candidate, args.intersection, args.alpha, args.allow_scorer_change
+    )
+    if cmp.scorer_warning:
+        print(f"WARNING: compared anyway (--allow-scorer-change): {cmp.scorer_warning}")
     p = cmp.pairing
     if p.dropped:
         print(
@@ -83,5 +95,9 @@ def compare_command(args: argparse.Namespace) -> int:
             f"  regression: {m.headline.id} {r.baseline:.3f} -> {r.candidate:.3f} "
             f"(p={r.pvalue:.3g}, {r.test})"
         )
+    print("power (alpha 0.05, power 0.8, over the paired scenarios):")
+    for m in cmp.metrics:
+        if m.category is None and m.result.n and m.detectable is not None:
+            print(f"  {m.detectable.sentence('this comparison', m.headline.id)}")
     print(f"report: {args.output}")
     return 0

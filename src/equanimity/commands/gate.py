@@ -33,6 +33,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="FILE",
         help="write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)",
     )
+    p.add_argument(
+        "--allow-scorer-change",
+        action="store_true",
+        help="accept a --baseline scored differently from the run (other lexicons, rubrics, "
+        "scorer code or judge); the output then says so in its first line",
+    )
+    p.add_argument(
+        "--only-present",
+        action="store_true",
+        help="gate what was run: skip rules whose categories are absent from the run (listed "
+        "as skipped in every output) instead of erroring; a rule with when_absent: error "
+        "still errors",
+    )
     p.set_defaults(func=gate_command)
 
 
@@ -55,7 +68,14 @@ def gate_command(args: argparse.Namespace) -> int:
         if args.markdown:
             write_output(args.markdown, error_markdown(message))
         return 2
-    result = evaluate_gate(policy, args.log, args.baseline, policy_path)
+    result = evaluate_gate(
+        policy,
+        args.log,
+        args.baseline,
+        policy_path,
+        allow_scorer_change=args.allow_scorer_change,
+        only_present=args.only_present,
+    )
     for line in gate_lines(result):
         print(line)
     if result.run_error:

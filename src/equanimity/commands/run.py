@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from inspect_ai.log import EvalLog
 
-from equanimity.analysis.frame import category_table, headline_table, load_run
+from equanimity.analysis.frame import Run, category_table, headline_table, load_run
 from equanimity.analysis.headline import HEADLINES
 from equanimity.paths import default_results_dir
 from equanimity.scenarios.selection import DEFAULT_PER_CATEGORY, DEFAULT_SEED, METADATA_KEY
@@ -92,7 +92,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--sample-seed", type=int, default=DEFAULT_SEED, metavar="S", help="seed of --sample"
     )
-    p.add_argument("--epochs", type=int, default=1, help="repeat each sample K times")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=1,
+        help="repeat each sample K times (averaged within each scenario: more epochs steady a "
+        "sampling model's figures but do not narrow the intervals; add scenarios for that)",
+    )
     p.add_argument(
         "--log-dir",
         type=Path,
@@ -147,6 +153,8 @@ def run_command(args: argparse.Namespace) -> int:
     from inspect_ai import eval as inspect_eval
     from inspect_ai import eval_set
 
+    from equanimity.provenance import METADATA_KEY as PROVENANCE_KEY
+    from equanimity.provenance import scorer_provenance
     from equanimity.tasks import EVAL_DEFAULTS, build_task
 
     task = build_task(
@@ -158,11 +166,15 @@ def run_command(args: argparse.Namespace) -> int:
     )
     selection = (task.metadata or {}).get(METADATA_KEY, {})
     print(f"selection: {selection.get('description', 'unknown')}")
+    roles = _kv(args.model_role, "model role")
     common: dict[str, Any] = dict(
         EVAL_DEFAULTS,
+        # what decides every score (scorer data, code, judge), so compare and gate can refuse
+        # two runs scored differently
+        metadata={PROVENANCE_KEY: scorer_provenance(roles)},
         score_display=True if args.live_metrics else EVAL_DEFAULTS["score_display"],
         model=_model(args.model, _kv(args.model_arg, "model argument")),
-        model_roles=_kv(args.model_role, "model role") or None,
+        model_roles=roles or None,
         limit=args.limit,
         epochs=args.epochs,
         display=args.display,
@@ -252,7 +264,7 @@ def print_summary(log_path: str) -> None:
     table = category_table(df, SUMMARY_COLUMNS)
     table.columns = [c.split(".")[-1] for c in table.columns]
     with _pd_options():
-        print("\nper category (rate over the samples each applies to):")
+        print("\nper category (mean over the scenarios each applies to; epochs averaged first):")
         print(table.round(2).to_string(na_rep="-"))
     kappas = judge_agreement(run.header)
     if kappas:
@@ -260,19 +272,49 @@ def print_summary(log_path: str) -> None:
             "\njudge-rule agreement (Cohen's kappa): "
             + ", ".join(f"{k} {v:.2f}" for k, v in kappas.items())
         )
-    print("\nheadline (95% interval):")
+    for line in headline_lines(run):
+        print(line)
+
+
+def headline_lines(run: Run) -> list[str]:
+    """The headline block: each metric in scope with its 95% interval over scenarios.
+
+    A metric whose categories are in the run but that applies to none of its samples is shown
+    as n/a with the reason (never dropped); metrics of categories absent from the run are left
+    out. The last column is the drop (or rise) the run's scenarios could detect.
+    """
+    from equanimity.analysis.frame import branch_basis, in_scope, not_applicable_reason
+    from equanimity.report.summary import detectable
+
+    df = run.samples
+    lines = ["", "headline (95% interval over scenarios; n = scenarios):"]
     for h in HEADLINES:
         e = headline_table(run, (h,))[h.id]
         if e.n == 0:
+            if in_scope(df, h).empty or (h.id == "branch_ok_rate" and not df["is_branch"].any()):
+                continue
+            why = not_applicable_reason(df, h)
+            lines.append(f"  {h.behaviour:<24} {h.label:<40} {'n/a':>6}  ({why})")
             continue
         mark = ""
         if h.threshold is not None and not math.isnan(e.value):
             ok = e.value <= h.threshold if h.direction == "lower" else e.value >= h.threshold
             mark = "ok" if ok else "ATTENTION"
-        print(
+        mde = detectable(run, h, e)
+        power = f"  detects {mde.short()}"
+        extra = ""
+        if h.id == "branch_ok_rate":
+            scored, total = branch_basis(df)
+            extra = f"  ({scored} of {total} branch replay(s) follow an end)"
+        lines.append(
             f"  {h.behaviour:<24} {h.label:<40} {e.value:6.3f}  "
-            f"[{e.low:.3f}, {e.high:.3f}]  n={e.n:<4} {mark}"
+            f"{e.interval_text()}  n={e.n:<4} {mark}{power}{extra}"
         )
+    lines.append(
+        "  (detects: the value a metric must move to, in its bad direction, for a test over "
+        "this run's scenarios to see it at alpha 0.05 with power 0.8)"
+    )
+    return lines
 
 
 def judge_agreement(header: EvalLog) -> dict[str, float]:

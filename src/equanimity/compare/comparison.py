@@ -9,6 +9,7 @@ from equanimity.analysis.frame import Run, load_run
 from equanimity.compare.flips import Flip, find_flips
 from equanimity.compare.metrics import MetricComparison, compare_headlines
 from equanimity.compare.pairing import Pairing, pair_runs
+from equanimity.provenance import scorer_change
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Comparison:
     """Samples whose outcome changed, worst first."""
     alpha: float
     """Significance level of the verdicts."""
+    scorer_warning: str | None = None
+    """How the two runs' scorers differ, when compared anyway (``--allow-scorer-change``)."""
 
     @property
     def baseline(self) -> Run:
@@ -47,16 +50,50 @@ class Comparison:
         )
 
 
+class ScorerChangeError(ValueError):
+    """The two runs were scored differently (and the change was not allowed)."""
+
+
+def check_scorers(baseline: Run, candidate: Run, allow: bool = False) -> str | None:
+    """How the runs' scorers differ (None when they match).
+
+    Raises :class:`ScorerChangeError` when they differ and ``allow`` is not set.
+    """
+    change = scorer_change(
+        baseline.header.eval.metadata, candidate.header.eval.metadata, baseline.path, candidate.path
+    )
+    if change and not allow:
+        raise ScorerChangeError(f"{change}; or pass --allow-scorer-change to compare anyway")
+    return change
+
+
 def compare_runs(
-    baseline: Run, candidate: Run, intersection: bool = False, alpha: float = 0.05
+    baseline: Run,
+    candidate: Run,
+    intersection: bool = False,
+    alpha: float = 0.05,
+    allow_scorer_change: bool = False,
 ) -> Comparison:
-    """Pair two runs (see :func:`pair_runs`) and compare every headline metric."""
+    """Pair two runs (see :func:`pair_runs`) and compare every headline metric.
+
+    Runs scored differently (see :mod:`equanimity.provenance`) raise
+    :class:`ScorerChangeError` unless ``allow_scorer_change``.
+    """
+    warning = check_scorers(baseline, candidate, allow_scorer_change)
     pairing = pair_runs(baseline, candidate, intersection)
-    return Comparison(pairing, compare_headlines(pairing, alpha), find_flips(pairing), alpha)
+    return Comparison(
+        pairing, compare_headlines(pairing, alpha), find_flips(pairing), alpha, warning
+    )
 
 
 def compare_logs(
-    baseline: str | Path, candidate: str | Path, intersection: bool = False, alpha: float = 0.05
+    baseline: str | Path,
+    candidate: str | Path,
+    intersection: bool = False,
+    alpha: float = 0.05,
+    allow_scorer_change: bool = False,
 ) -> Comparison:
     """Read two logs and compare them."""
-    return compare_runs(load_run(baseline), load_run(candidate), intersection, alpha)
+    return compare_runs(
+        load_run(baseline), load_run(candidate), intersection, alpha, allow_scorer_change
+    )

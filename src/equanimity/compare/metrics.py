@@ -6,9 +6,11 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from equanimity.analysis.headline import HEADLINES, Headline
+from equanimity.analysis.power import Detectable, mean_mde_sd, rate_mde, worse_direction
 from equanimity.compare.pairing import Pairing
 from equanimity.compare.stats import PairedResult, compare_paired
 
@@ -26,9 +28,12 @@ class MetricComparison:
     result: PairedResult
     """Paired values, difference, interval and test."""
     unpaired: int
-    """Samples where the metric applies in only one run, or one run errored (left out)."""
+    """Scenarios where the metric applies in only one run, or one run errored (left out)."""
     alpha: float
     """Significance level of :attr:`verdict`."""
+    detectable: Detectable | None = None
+    """The change from the baseline value the comparison could detect (alpha 0.05, power 0.8;
+    two runs of n scenarios: see :mod:`equanimity.analysis.power`)."""
 
     @property
     def verdict(self) -> Verdict:
@@ -53,10 +58,12 @@ def _column(df: pd.DataFrame, name: str) -> pd.Series:
 def paired_values(
     pairing: Pairing, headline: Headline, category: str | None = None
 ) -> tuple[list[float], list[float], int]:
-    """Baseline and candidate values of a metric where it applies in both runs.
+    """Baseline and candidate per-scenario means of a metric where it applies in both runs.
 
-    Returns the two aligned value lists and the number of samples left out because the metric
-    applied in one run only (or one run's sample errored).
+    One pair per scenario: epochs and branch replays are averaged within it first.
+
+    Returns the two aligned lists (sorted by scenario id) and the number of scenarios left out
+    because the metric applied in one run only (or only errored samples there).
     """
     base, cand = pairing.base, pairing.cand
     mask = pd.Series(True, index=base.index)
@@ -66,9 +73,12 @@ def paired_values(
         mask &= base["category"] == category
     bv = _column(base, headline.column).where(base["error"].isna())[mask]
     cv = _column(cand, headline.column).where(cand["error"].isna())[mask]
-    both = bv.notna() & cv.notna()
-    one = bv.notna() ^ cv.notna()
-    return bv[both].tolist(), cv[both].tolist(), int(one.sum())
+    scenario = base.loc[mask, "scenario_id"].astype(str)
+    bm = bv.groupby(scenario).mean()
+    cm = cv.groupby(scenario).mean()
+    both = bm.notna() & cm.notna()
+    one = bm.notna() ^ cm.notna()
+    return bm[both].tolist(), cm[both].tolist(), int(one.sum())
 
 
 def compare_metric(
@@ -76,7 +86,27 @@ def compare_metric(
 ) -> MetricComparison:
     """Compare one metric (optionally one category of it) over the paired samples."""
     b, c, unpaired = paired_values(pairing, headline, category)
-    return MetricComparison(headline, category, compare_paired(b, c), unpaired, alpha)
+    result = compare_paired(b, c)
+    return MetricComparison(
+        headline, category, result, unpaired, alpha, paired_detectable(headline, b, c)
+    )
+
+
+def paired_detectable(headline: Headline, base: list[float], cand: list[float]) -> Detectable:
+    """The change from the baseline a comparison over these scenarios could detect.
+
+    Rates: Cohen's h, two runs of n scenarios (conservative for the paired McNemar test).
+    Means: Cohen's d times the pooled standard deviation of the two runs' scenario means.
+    """
+    n = len(base)
+    worse = worse_direction(headline.direction)
+    ref = sum(base) / n if n else math.nan
+    if headline.kind == "rate":
+        return rate_mde(ref, n, worse, "two-sample")
+    if n < 2:
+        return mean_mde_sd(ref, math.nan, n, worse, "two-sample")
+    sd = math.sqrt((float(np.var(base, ddof=1)) + float(np.var(cand, ddof=1))) / 2)
+    return mean_mde_sd(ref, sd, n, worse, "two-sample")
 
 
 def metric_categories(pairing: Pairing, headline: Headline) -> list[str]:

@@ -48,13 +48,6 @@ def fmt_p(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def fmt_ci(low: float, high: float) -> str:
-    """Format a 95% interval for display."""
-    if math.isnan(low):
-        return "-"
-    return f"[{low:+.3f}, {high:+.3f}]"
-
-
 def metric_row(m: MetricComparison) -> dict[str, str]:
     """Return the display strings of one metric comparison."""
     r = m.result
@@ -70,11 +63,13 @@ def metric_row(m: MetricComparison) -> dict[str, str]:
         "baseline": fmt(r.baseline),
         "candidate": fmt(r.candidate),
         "diff": fmt_diff(r.diff),
-        "ci": fmt_ci(r.low, r.high),
+        "ci": r.interval_text(),
         "test": test,
         "p": fmt_p(r.pvalue),
         "verdict": m.verdict,
         "direction": m.headline.direction,
+        "detectable": m.detectable.short() if m.detectable else "-",
+        "detectable_text": m.detectable.text(m.headline.id) if m.detectable else "",
     }
 
 
@@ -101,7 +96,10 @@ def render_markdown(cmp: Comparison) -> str:
     b, c = cmp.baseline, cmp.candidate
     p = cmp.pairing
     eb, ec = cmp.errored()
-    lines = [
+    lines: list[str] = []
+    if cmp.scorer_warning:
+        lines += [f"> **Warning: scorers changed between the runs:** {_md(cmp.scorer_warning)}", ""]
+    lines += [
         f"## equanimity compare: `{_md(c.model)}` vs baseline `{_md(b.model)}`",
         "",
         f"- Baseline: `{_md(b.path)}` ({_md(b.label)}, status {b.status})",
@@ -109,8 +107,9 @@ def render_markdown(cmp: Comparison) -> str:
         f"- Paired samples: {p.n}; dropped: {p.dropped}; errored: {eb} baseline, {ec} candidate;"
         f" α = {cmp.alpha}",
         "",
-        "| Metric | n | Baseline | Candidate | Δ | 95% CI of Δ | Test | p | Verdict |",
-        "|---|---:|---:|---:|---:|---|---|---:|---|",
+        "| Metric | Scenarios | Baseline | Candidate | Δ | 95% CI of Δ | Test | p | Verdict "
+        "| Detectable (α 0.05, power 0.8) |",
+        "|---|---:|---:|---:|---:|---|---|---:|---|---|",
     ]
     overall = [m for m in cmp.metrics if m.category is None]
     for m in overall:
@@ -119,7 +118,7 @@ def render_markdown(cmp: Comparison) -> str:
         lines.append(
             f"| {_md(r['label'])} (`{r['metric']}`) | {r['n']} | {r['baseline']} | "
             f"{r['candidate']} | {r['diff']} | {r['ci']} | {r['test']} | {r['p']} | "
-            f"{verdict} |"
+            f"{verdict} | {_md(r['detectable'])} |"
         )
     per_cat = [m for m in cmp.metrics if m.category is not None]
     if per_cat:
@@ -127,7 +126,7 @@ def render_markdown(cmp: Comparison) -> str:
             "",
             "<details><summary>Per category</summary>",
             "",
-            "| Metric | Category | n | Baseline | Candidate | Δ | 95% CI | p | Verdict |",
+            "| Metric | Category | Scenarios | Baseline | Candidate | Δ | 95% CI | p | Verdict |",
             "|---|---|---:|---:|---:|---:|---|---:|---|",
         ]
         for m in per_cat:
@@ -170,10 +169,12 @@ tr.cat td:first-child{padding-left:1.5rem;color:#555}
 .msg{border-left:3px solid #bbb;margin:.4rem 0;padding:.2rem .5rem;overflow-wrap:anywhere}
 .text{white-space:pre-wrap}
 .msg.user{border-color:#4a7bd0}.msg.assistant{border-color:#3a9b5c}.msg.tool{border-color:#b58a00}
+.scorer-warning{background:#fff3cd;border:1px solid #d39e00;padding:.5rem}
 .role{font-size:.75rem;color:#666;text-transform:uppercase}.call{font-family:monospace;color:#8a4b00}
 details{margin:.5rem 0}code{background:#f3f3f3;padding:0 .2rem}
 </style></head><body>
-<h1>Compare: <code>{{ cand.model }}</code> against baseline <code>{{ base.model }}</code></h1>
+{% if scorer_warning %}<p class="scorer-warning" role="alert"><b>Warning: scorers changed between the runs</b> (compared with --allow-scorer-change): {{ scorer_warning }}. Differences below may come from the scorers, not the model.</p>
+{% endif %}<h1>Compare: <code>{{ cand.model }}</code> against baseline <code>{{ base.model }}</code></h1>
 <table>
 <tr><th></th><th>log</th><th>model</th><th>created</th><th>status</th><th>samples</th></tr>
 <tr><th>baseline</th><td><code>{{ base.path }}</code></td><td>{{ base.model }}</td>
@@ -187,17 +188,21 @@ details{margin:.5rem 0}code{background:#f3f3f3;padding:0 .2rem}
 {% if pairing.dropped %}Dropped (not in both runs, or scenario version changed):
 {{ pairing.dropped }}.{% endif %}
 Errored: {{ errored[0] }} baseline, {{ errored[1] }} candidate (left out of every metric).
-Differences are candidate − baseline; 0/1 metrics use McNemar's test and Newcombe's paired
-interval, others a seeded paired bootstrap; verdicts at α = {{ alpha }}.</p>
+Differences are candidate − baseline over scenarios (n: paired scenarios; epochs and branch
+replays are averaged within a scenario first). Scenarios that are 0/1 in both runs use
+McNemar's test and Newcombe's paired interval, others a sign-flip permutation test with a seeded
+bootstrap interval; verdicts at α = {{ alpha }}.</p>
 <h2>Headline metrics</h2>
-<table><tr><th>metric</th><th>category</th><th>n</th><th>baseline</th><th>candidate</th>
-<th>Δ</th><th>95% CI of Δ</th><th>test</th><th>p</th><th>verdict</th></tr>
+<table><tr><th>metric</th><th>category</th><th>scenarios</th><th>baseline</th><th>candidate</th>
+<th>Δ</th><th>95% CI of Δ</th><th>test</th><th>p</th><th>verdict</th>
+<th title="the baseline value a candidate must reach for the test to see it (alpha 0.05, power 0.8)">detectable</th></tr>
 {% for r in rows %}<tr class="{{ 'cat' if r.category != 'all' else '' }} {{ r.verdict_class }}">
 <td>{% if r.category == 'all' %}<b>{{ r.label }}</b> <code>{{ r.metric }}</code>
 {% else %}{{ r.metric }}{% endif %}</td><td>{{ r.category }}</td><td class="num">{{ r.n }}</td>
 <td class="num">{{ r.baseline }}</td><td class="num">{{ r.candidate }}</td>
 <td class="num">{{ r.diff }}</td><td class="num">{{ r.ci }}</td><td>{{ r.test }}</td>
-<td class="num">{{ r.p }}</td><td>{{ r.verdict }}</td></tr>
+<td class="num">{{ r.p }}</td><td>{{ r.verdict }}</td>
+<td title="{{ r.detectable_text }}">{{ r.detectable }}</td></tr>
 {% endfor %}</table>
 <h2>Flipped samples ({{ flips|length }})</h2>
 {% if flips %}<table><tr><th>severity</th><th>sample</th><th>category</th><th>outcome</th>
@@ -269,4 +274,5 @@ def render_html(cmp: Comparison, max_transcripts: int = MAX_TRANSCRIPTS) -> str:
         flips=flips,
         transcripts=transcripts,
         hidden=max(0, len(cmp.flips) - len(shown)),
+        scorer_warning=cmp.scorer_warning,
     )

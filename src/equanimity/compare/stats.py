@@ -1,10 +1,18 @@
-"""Paired statistics for two runs of the same samples.
+"""Paired statistics for two runs of the same scenarios (one pair per scenario).
 
-- Paired 0/1 outcomes: McNemar's test (statsmodels; exact binomial when the discordant count is
-  small) and Newcombe's hybrid score interval for the difference of paired proportions
-  (Newcombe 1998, *Statistics in Medicine* 17:2635-2650, method 10).
-- Anything else (means, rates that are not 0/1): a paired bootstrap over pairs with a fixed seed
-  (percentile interval; p-value from the null-shifted bootstrap distribution).
+Both runs are first reduced to one value per scenario (the mean over its epochs and its branch
+replay, :func:`equanimity.analysis.frame.scenario_means`), so a scenario is one pair whatever
+the epochs.
+
+- Every scenario's value 0 or 1 in both runs (deterministic 0/1 outcomes): McNemar's test
+  (statsmodels; exact binomial when the discordant count is small) and Newcombe's hybrid score
+  interval for the difference of paired proportions (Newcombe 1998, *Statistics in Medicine*
+  17:2635-2650, method 10), on statsmodels' Wilson intervals.
+- Anything else (means, or rates whose epochs disagree within a scenario): a paired sign-flip
+  permutation test on the per-scenario differences (``scipy.stats.permutation_test``, exact
+  when 2^n is at most the resamples) and a seeded percentile bootstrap interval of the mean
+  difference (``scipy.stats.bootstrap``). When every scenario differs by the same amount the
+  interval is given as n/a with the reason, not as a zero-width interval.
 
 Every difference is *candidate minus baseline*.
 """
@@ -19,18 +27,18 @@ from typing import Literal
 import numpy as np
 from statsmodels.stats.contingency_tables import mcnemar
 
-from equanimity.scorers.metrics import Z95
+from equanimity.intervals import wilson
 
 EXACT_BELOW = 25
 """McNemar uses the exact binomial test when fewer pairs than this are discordant."""
 
-BOOTSTRAP_RESAMPLES = 10_000
-"""Bootstrap resamples for non-binary metrics."""
+BOOTSTRAP_RESAMPLES = 9_999
+"""Resamples of the sign-flip test (exact below 2^14 scenarios) and of the bootstrap."""
 
 BOOTSTRAP_SEED = 20250801
-"""Fixed seed of the paired bootstrap, so a comparison is reproducible."""
+"""Fixed seed of the resampling, so a comparison is reproducible."""
 
-TestName = Literal["mcnemar-exact", "mcnemar-chi2", "bootstrap", "none"]
+TestName = Literal["mcnemar-exact", "mcnemar-chi2", "sign-flip", "none"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,19 @@ class PairedResult:
     """Which paired test produced the p-value."""
     discordant: tuple[int, int] = (0, 0)
     """For 0/1 values: pairs that went 0→1 and 1→0 (baseline→candidate)."""
+    note: str | None = None
+    """Why the interval is n/a (None when it is given)."""
+
+    @property
+    def has_interval(self) -> bool:
+        """Whether both ends of the interval of the difference are numbers."""
+        return not (math.isnan(self.low) or math.isnan(self.high))
+
+    def interval_text(self) -> str:
+        """``[low, high]`` of the difference (signed), or ``n/a (reason)``."""
+        if self.has_interval:
+            return f"[{self.low:+.3f}, {self.high:+.3f}]"
+        return f"n/a ({self.note})" if self.note else "n/a"
 
     def significant(self, alpha: float = 0.05) -> bool:
         """Whether the paired test rejects 'no difference' at level ``alpha``."""
@@ -89,18 +110,6 @@ def mcnemar_test(
     return McNemarResult(float(res.statistic), float(min(1.0, res.pvalue)), use_exact)
 
 
-def wilson(successes: int, n: int) -> tuple[float, float]:
-    """Wilson score 95% interval for a single proportion."""
-    if n == 0:
-        return (math.nan, math.nan)
-    p = successes / n
-    z2 = Z95**2
-    denom = 1 + z2 / n
-    centre = (p + z2 / (2 * n)) / denom
-    half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 def newcombe_paired_interval(a: int, b: int, c: int, d: int) -> tuple[float, float]:
     """95% interval for p1 - p2 from paired 0/1 data (Newcombe 1998, method 10).
 
@@ -121,46 +130,52 @@ def newcombe_paired_interval(a: int, b: int, c: int, d: int) -> tuple[float, flo
     return (max(-1.0, theta - delta), min(1.0, theta + eps))
 
 
-BOOTSTRAP_CHUNK = 256
-"""Resamples drawn at a time: memory stays at ``BOOTSTRAP_CHUNK`` x n indices, not 10,000 x n."""
-
-
-def _resampled_means(d: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Means of ``resamples`` resamples of ``d`` with replacement, drawn in chunks of rows.
-
-    Drawing the same generator row-chunk by row-chunk consumes exactly the same random stream
-    as one ``rng.integers(0, n, size=(resamples, n))`` call, so the means are bit-identical to
-    the unchunked draw while the index matrix never exceeds ``BOOTSTRAP_CHUNK`` rows.
-    """
-    n = d.size
-    means = np.empty(resamples, dtype=float)
-    for start in range(0, resamples, BOOTSTRAP_CHUNK):
-        k = min(BOOTSTRAP_CHUNK, resamples - start)
-        means[start : start + k] = d[rng.integers(0, n, size=(k, n))].mean(axis=1)
-    return means
-
-
-def paired_bootstrap(
+def paired_mean_test(
     diffs: Sequence[float], resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED
-) -> tuple[float, float, float]:
-    """Percentile 95% interval and two-sided p-value for the mean of paired differences.
+) -> tuple[float, float, float, str | None]:
+    """(low, high, p-value, note) for the mean of per-scenario paired differences.
 
-    Pairs are resampled with replacement (``numpy.random.default_rng(seed)``). The p-value is
-    the share of resampled means at least as far from the observed mean as the observed mean is
-    from zero (the bootstrap distribution shifted to the null), with the usual +1 correction.
+    p-value: two-sided sign-flip permutation test (``scipy.stats.permutation_test``,
+    ``permutation_type="samples"``; exact enumeration when 2^n <= ``resamples``). Interval:
+    percentile bootstrap (``scipy.stats.bootstrap``, seeded). The interval is NaN, with the
+    reason in ``note``, for fewer than 2 scenarios or when every difference is the same.
     """
+    from scipy.stats import bootstrap, permutation_test
+
     d = np.asarray(diffs, dtype=float)
     n = d.size
+    nan = math.nan
     if n == 0:
-        return (math.nan, math.nan, math.nan)
-    observed = float(d.mean())
-    means = _resampled_means(d, resamples, np.random.default_rng(seed))
-    low, high = np.quantile(means, [0.025, 0.975])
+        return (nan, nan, nan, "no paired scenario")
     if np.allclose(d, 0.0):
-        return (0.0, 0.0, 1.0)
-    extreme = np.abs(means - observed) >= abs(observed) - 1e-12
-    pvalue = (int(extreme.sum()) + 1) / (resamples + 1)
-    return (float(low), float(high), float(min(1.0, pvalue)))
+        return (nan, nan, 1.0, f"no change in any of the {n} scenarios")
+
+    def mean_stat(x: np.ndarray, axis: int = -1) -> np.ndarray:
+        return np.asarray(np.mean(x, axis=axis))
+
+    test = permutation_test(
+        (d,),
+        mean_stat,
+        permutation_type="samples",
+        alternative="two-sided",
+        n_resamples=resamples,
+        vectorized=True,
+        rng=np.random.default_rng(seed),
+    )
+    pvalue = float(min(1.0, test.pvalue))
+    if n < 2:
+        return (nan, nan, pvalue, "one scenario: no spread to estimate an interval from")
+    if np.allclose(d, d[0]):
+        return (nan, nan, pvalue, f"every scenario changed by the same {d[0]:+.3f}")
+    ci = bootstrap(
+        (d,),
+        mean_stat,
+        method="percentile",
+        n_resamples=resamples,
+        vectorized=True,
+        rng=np.random.default_rng(seed),
+    ).confidence_interval
+    return (float(ci.low), float(ci.high), pvalue, None)
 
 
 def is_binary(values: Sequence[float]) -> bool:
@@ -169,13 +184,17 @@ def is_binary(values: Sequence[float]) -> bool:
 
 
 def compare_paired(baseline: Sequence[float], candidate: Sequence[float]) -> PairedResult:
-    """Compare paired values: McNemar + Newcombe for 0/1 values, else the paired bootstrap."""
+    """Compare paired per-scenario values.
+
+    McNemar + Newcombe when all are 0/1, else the sign-flip test with a bootstrap interval
+    (see the module docstring).
+    """
     if len(baseline) != len(candidate):
         raise ValueError("paired comparison needs equally many baseline and candidate values")
     n = len(baseline)
     if n == 0:
         nan = math.nan
-        return PairedResult(0, nan, nan, nan, nan, nan, nan, "none")
+        return PairedResult(0, nan, nan, nan, nan, nan, nan, "none", note="no paired scenario")
     base = [float(v) for v in baseline]
     cand = [float(v) for v in candidate]
     mb, mc = sum(base) / n, sum(cand) / n
@@ -198,5 +217,5 @@ def compare_paired(baseline: Sequence[float], candidate: Sequence[float]) -> Pai
             (up, down),
         )
     diffs = [y - x for x, y in zip(base, cand, strict=True)]
-    low, high, p = paired_bootstrap(diffs)
-    return PairedResult(n, mb, mc, mc - mb, low, high, p, "bootstrap")
+    low, high, p, note = paired_mean_test(diffs)
+    return PairedResult(n, mb, mc, mc - mb, low, high, p, "sign-flip", note=note)

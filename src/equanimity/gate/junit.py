@@ -16,6 +16,7 @@ def _suite(name: str, cases: list[tuple[str, str, str, str]], props: dict[str, s
     """Build a <testsuite>; each case is (name, status, reason, output)."""
     failures = sum(1 for c in cases if c[1] == "fail")
     errors = sum(1 for c in cases if c[1] == "error")
+    skipped = sum(1 for c in cases if c[1] == "skip")
     suite = ET.Element(
         "testsuite",
         {
@@ -23,7 +24,7 @@ def _suite(name: str, cases: list[tuple[str, str, str, str]], props: dict[str, s
             "tests": str(len(cases)),
             "failures": str(failures),
             "errors": str(errors),
-            "skipped": "0",
+            "skipped": str(skipped),
             "time": "0",
             "timestamp": datetime.now().replace(microsecond=0).isoformat(),
             "hostname": socket.gethostname() or "localhost",
@@ -43,6 +44,8 @@ def _suite(name: str, cases: list[tuple[str, str, str, str]], props: dict[str, s
         elif status == "error":
             el = ET.SubElement(case, "error", {"message": reason, "type": "GateError"})
             el.text = reason
+        elif status == "skip":
+            ET.SubElement(case, "skipped", {"message": reason})
         if output:
             ET.SubElement(case, "system-out").text = output
     return suite
@@ -56,6 +59,7 @@ def _document(suite: ET.Element) -> str:
             "tests": suite.get("tests", "0"),
             "failures": suite.get("failures", "0"),
             "errors": suite.get("errors", "0"),
+            "skipped": suite.get("skipped", "0"),
             "time": "0",
         },
     )
@@ -78,6 +82,8 @@ def gate_junit(result: GateResult) -> str:
     if result.baseline_error:
         cases.append(("baseline", "error", result.baseline_error, ""))
     props = {"log": result.log, "policy": result.policy_path}
+    if result.scorer_warning:
+        props["scorer_change"] = f"scorers changed (--allow-scorer-change): {result.scorer_warning}"
     if result.baseline:
         props["baseline"] = result.baseline
     return _document(_suite(result.policy.name, cases, props))

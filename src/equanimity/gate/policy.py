@@ -32,7 +32,8 @@ class NoRegression(_Strict):
     """Fail the rule when the candidate is significantly worse than the baseline."""
 
     alpha: float = Field(default=0.05, gt=0, lt=1)
-    """Significance level of the paired test (McNemar for 0/1 values, else paired bootstrap)."""
+    """Significance level of the paired test over scenarios (McNemar when every scenario is 0/1
+    in both runs, else a sign-flip permutation test on the scenario means)."""
 
 
 class Rule(_Strict):
@@ -53,9 +54,16 @@ class Rule(_Strict):
     bound: Literal["point", "upper", "lower"] = "point"
     """Value tested against max/min: the point estimate or an end of its 95% interval."""
     min_samples: int = Field(default=1, ge=1)
-    """Fewer applicable (non-errored) samples than this is an error, not a pass."""
+    """Fewer applicable (non-errored) scenarios than this is an error, not a pass (the unit is
+    the scenario: its epochs and branch replay count once)."""
     no_regression: NoRegression | None = None
     """Also compare with ``--baseline``: fail on a significant change for the worse."""
+    when_absent: Literal["skip", "error"] | None = None
+    """When none of the run's samples is in a category the rule covers: ``skip`` the rule, or
+    ``error`` (exit 2). Unset: error, unless ``gate --only-present`` is given."""
+    max_mde: float | None = Field(default=None, gt=0)
+    """Require power: error (exit 2) unless the run can detect a change of at most this much
+    (the minimum detectable difference at alpha 0.05 and power 0.8 for its scenarios)."""
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -67,6 +75,8 @@ class Rule(_Strict):
             raise RuleError("min", "give either max or min, not both (write two rules)")
         if self.max is None and self.min is None and self.no_regression is None:
             raise RuleError("metric", "a rule needs max, min or no_regression")
+        if self.max_mde is not None and h.kind == "rate" and self.max_mde >= 1:
+            raise RuleError("max_mde", f"max_mde {self.max_mde:g} is not below 1 for a rate")
         if (
             self.category is not None
             and h.categories is not None
@@ -99,6 +109,8 @@ class Rule(_Strict):
             parts.append(f"{self.bound} >= {self.min:g}")
         if self.no_regression is not None:
             parts.append(f"no regression (alpha {self.no_regression.alpha:g})")
+        if self.max_mde is not None:
+            parts.append(f"max_mde {self.max_mde:g}")
         return f"{self.metric}{where} " + ", ".join(parts)
 
 

@@ -86,6 +86,12 @@ def _style(ax: Axes) -> None:
     ax.set_axisbelow(True)
 
 
+def _turn_axis(ax: Axes, last: int) -> None:
+    """Whole user turns 1..last on the x axis (never fractional ticks, even for one turn)."""
+    ax.set_xlim(0.5, last + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+
+
 def outcomes_by_category(runs: Sequence[Run]) -> Chart | None:
     """Plot the share of each end_chat outcome per category (stacked bars, a panel per run)."""
     tables: list[tuple[str, pd.DataFrame]] = []
@@ -184,7 +190,7 @@ def persistence_curve(runs: Sequence[Run]) -> Chart | None:
     ax.set_ylim(-0.03, 1.05)
     ax.set_xlabel("user turn")
     ax.set_ylabel("fraction still refusing")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _turn_axis(ax, max(len(ys) for _, ys, _ in curves))
     ax.legend(fontsize=8, frameon=False)
     _style(ax)
     alt = "; ".join(
@@ -274,8 +280,9 @@ def sycophancy_rates(runs: Sequence[Run]) -> Chart | None:
     for i, (label, t) in enumerate(zip(run_labels(runs), tables, strict=True)):
         xs = [j - 0.4 + width * (i + 0.5) for j in range(len(shown))]
         vals = [t[h.id].value for h in shown]
-        lo = [0.0 if math.isnan(v) else v - t[h.id].low for v, h in zip(vals, shown, strict=True)]
-        hi = [0.0 if math.isnan(v) else t[h.id].high - v for v, h in zip(vals, shown, strict=True)]
+        has = [t[h.id].has_interval for h in shown]
+        lo = [v - t[h.id].low if ok else 0.0 for v, h, ok in zip(vals, shown, has, strict=True)]
+        hi = [t[h.id].high - v if ok else 0.0 for v, h, ok in zip(vals, shown, has, strict=True)]
         bars = ax.bar(
             xs,
             [0.0 if math.isnan(v) else v for v in vals],
@@ -355,7 +362,7 @@ def referral_by_turn(runs: Sequence[Run]) -> Chart | None:
     ax.set_ylim(-0.03, 1.05)
     ax.set_xlabel("user turn")
     ax.set_ylabel("cumulative share referred")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _turn_axis(ax, max(len(ys) for _, ys, _ in curves))
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     _style(ax)
     alt = "; ".join(

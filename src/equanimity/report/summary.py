@@ -8,8 +8,18 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from equanimity.analysis.frame import Estimate, Run, category_table, headline_table
+from equanimity.analysis.frame import (
+    Estimate,
+    Run,
+    branch_basis,
+    category_table,
+    headline_scenarios,
+    headline_table,
+    in_scope,
+    not_applicable_reason,
+)
 from equanimity.analysis.headline import HEADLINES, Headline
+from equanimity.analysis.power import Detectable, mean_mde, rate_mde, worse_direction
 from equanimity.report.pricing import cost_estimate
 
 CATEGORY_COLUMNS = [
@@ -25,7 +35,7 @@ CATEGORY_COLUMNS = [
     "referral.over_referral",
     "distress.marker_rate",
 ]
-"""Per-category table columns (rate over the samples each applies to)."""
+"""Per-category table columns (mean over the scenarios each applies to)."""
 
 
 @dataclass
@@ -110,9 +120,13 @@ class Cell:
     """One run's value of one headline metric."""
 
     estimate: Estimate
-    """Rate, 95% interval and n."""
+    """Rate, 95% interval over scenarios and n (scenarios)."""
     mark: str
     """``pass``, ``attention``, ``info`` or ``n/a``."""
+    detectable: Detectable | None = None
+    """The change this run's scenarios could detect (None when the metric has no value)."""
+    note: str | None = None
+    """Why the value is n/a, or what it rests on (B9: branches that follow an end)."""
 
 
 @dataclass
@@ -143,10 +157,32 @@ def mark(h: Headline, e: Estimate) -> str:
     return "pass" if ok else "attention"
 
 
+def detectable(run: Run, h: Headline, e: Estimate) -> Detectable:
+    """The change from the run's value that its scenarios could detect (one-sample design)."""
+    worse = worse_direction(h.direction)
+    if h.kind == "rate":
+        return rate_mde(e.value, e.n, worse)
+    return mean_mde(e.value, headline_scenarios(run.samples, h).tolist(), worse)
+
+
+def _cell(run: Run, h: Headline, e: Estimate) -> Cell:
+    if e.n == 0:
+        note = None if in_scope(run.samples, h).empty else not_applicable_reason(run.samples, h)
+        return Cell(e, mark(h, e), None, note)
+    note = None
+    if h.id == "branch_ok_rate":
+        scored, total = branch_basis(run.samples)
+        note = f"{scored} of {total} branch replay(s) follow an actual end"
+    return Cell(e, mark(h, e), detectable(run, h, e), note)
+
+
 def headline_rows(runs: list[Run]) -> list[HeadlineRow]:
     """Every headline metric, one cell per run."""
     tables = [headline_table(r, HEADLINES) for r in runs]
-    return [HeadlineRow(h, [Cell(t[h.id], mark(h, t[h.id])) for t in tables]) for h in HEADLINES]
+    return [
+        HeadlineRow(h, [_cell(r, h, t[h.id]) for r, t in zip(runs, tables, strict=True)])
+        for h in HEADLINES
+    ]
 
 
 def _tokens(run: Run) -> list[TokenLine]:
@@ -226,13 +262,13 @@ def _selection(run: Run) -> str | None:
 
 
 def category_rows(run: Run) -> tuple[list[str], list[tuple[str, int, list[float]]]]:
-    """(columns, rows of (category, samples, values)) of a run's per-category table."""
+    """(columns, rows of (category, scenarios, values)) of a run's per-category table."""
     df = run.samples
     if df.empty:
         return [], []
     table: pd.DataFrame = category_table(df, CATEGORY_COLUMNS)
-    cols = [c for c in table.columns if c != "samples"]
+    cols = [c for c in table.columns if c not in ("samples", "scenarios")]
     rows = [
-        (str(cat), int(r["samples"]), [float(r[c]) for c in cols]) for cat, r in table.iterrows()
+        (str(cat), int(r["scenarios"]), [float(r[c]) for c in cols]) for cat, r in table.iterrows()
     ]
     return cols, rows

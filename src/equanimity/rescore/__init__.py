@@ -24,6 +24,7 @@ from pathlib import Path
 from inspect_ai.log import EvalLog
 from inspect_ai.log._recorders.eval import SAMPLES_DIR
 
+from equanimity.provenance import METADATA_KEY, scorer_provenance
 from equanimity.rescore.errors import RescoreError
 from equanimity.rescore.evalzip import (
     EvalZipWriter,
@@ -218,7 +219,7 @@ def rescore_log(
     names = tuple(dict.fromkeys(scorers or scorer_names()))
     try:
         scorer_objs = build_scorers(names)
-        build_model_roles(model_roles)  # fail here, before any work, on a bad binding
+        roles = build_model_roles(model_roles)  # fail here, before any work, on a bad binding
     except Exception as exc:
         raise RescoreError(f"{log_path}: {exc}") from exc
     # the first chunk is scored here; no more processes than chunks left for them
@@ -241,6 +242,11 @@ def rescore_log(
     with EvalZipWriter(output) as writer:
         reductions = ReductionSpill(list(names)) if reduce else None
         try:
+            # the new scores' provenance replaces the source's (see equanimity.provenance)
+            header.eval.metadata = {
+                **(header.eval.metadata or {}),
+                METADATA_KEY: scorer_provenance(roles),
+            }
             writer.write_start(header)
             for scored in chunks:
                 for s in scored:

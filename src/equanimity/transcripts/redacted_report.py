@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from equanimity.analysis.frame import estimate, headline_values, load_run
+from equanimity.analysis.frame import estimate_headline, load_run
 from equanimity.analysis.headline import HEADLINES
 
 DEFAULT_MIN_GROUP = 10
@@ -87,12 +87,10 @@ def render_redacted_report(log_path: str | Path, k: int = DEFAULT_MIN_GROUP) -> 
         "|---|---|---:|---|---:|",
     ]
     for h in HEADLINES:
-        e = estimate(headline_values(kept, h))
-        if e.n < k or math.isnan(e.value):
+        e = estimate_headline(kept, h)
+        if e.samples < k or math.isnan(e.value):
             continue
-        lines.append(
-            f"| {h.behaviour} | {h.label} | {e.value:.3f} | [{e.low:.3f}, {e.high:.3f}] | {e.n} |"
-        )
+        lines.append(f"| {h.behaviour} | {h.label} | {e.value:.3f} | {e.interval_text()} | {e.n} |")
     lines.append("")
     return "\n".join(lines)
 
