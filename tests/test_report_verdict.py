@@ -93,3 +93,29 @@ def test_each_verdict_link_filters_the_transcripts(quitter_report: Path, tmp_pat
                 assert a["data-category"] == params["category"]
         # and the status line says so (a reader sees why the list is short)
         assert f"Showing {promised} of {len(samples)} samples" in "".join(dom.text)
+
+
+CATS_PROBE = (
+    "<script>var d = document.querySelector('.scroll');"
+    "document.body.setAttribute('data-cats', String(d.scrollWidth - d.clientWidth));"
+    "document.body.setAttribute('data-page', "
+    "String(document.documentElement.scrollWidth - window.innerWidth));</script>"
+)
+"""Test-only: how far the per-category table overflows its box, and the page its window."""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed")
+def test_the_per_category_table_fits_1400_px(tmp_path: Path) -> None:
+    """The whole library (all nine categories, the longest names) without horizontal scroll."""
+    baseline = Path(__file__).resolve().parent.parent / "results" / "baselines" / "steady.eval"
+    html = render_report([str(baseline)], tmp_path / "r.html").read_text("utf-8")
+    # the report's CSP allows only its own nonce'd script: the probe copy drops it
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
+    probe = tmp_path / "probe.html"
+    probe.write_text(html.replace("</body>", CATS_PROBE + "</body>"), encoding="utf-8")
+    dom = chromium(tmp_path, "--window-size=1400,900", "--dump-dom", probe.as_uri())
+    cats = re.search(r'data-cats="(-?\d+)"', dom)
+    page = re.search(r'data-page="(-?\d+)"', dom)
+    assert cats and page, dom[:300]
+    assert int(cats.group(1)) <= 0 and int(page.group(1)) <= 0
