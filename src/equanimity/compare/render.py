@@ -99,6 +99,12 @@ def _changes_text(f: Flip) -> str:
     return "; ".join(c.words for c in f.changes)
 
 
+def _markdown_verdict(cmp: Comparison) -> list[str]:
+    """The verdict as Markdown: its title in bold, one bullet per line, then a blank line."""
+    v = compare_verdict(cmp, set())
+    return [f"**{_md(v.title)}**", *(f"- {x.kind}: {_md(x.text)}" for x in v.lines), ""]
+
+
 def render_markdown(cmp: Comparison) -> str:
     """Render a Markdown summary: headline table, per-category details, flipped samples."""
     b, c = cmp.baseline, cmp.candidate
@@ -107,6 +113,7 @@ def render_markdown(cmp: Comparison) -> str:
     lines = [
         f"## equanimity compare: `{_md(c.model)}` vs baseline `{_md(b.model)}`",
         "",
+        *_markdown_verdict(cmp),
         f"- Baseline: `{_md(b.path)}` ({_md(b.label)}, status {b.status})",
         f"- Candidate: `{_md(c.path)}` ({_md(c.label)}, status {c.status})",
         f"- Paired samples: {p.n}; dropped: {p.dropped}; errored: {eb} baseline, {ec} candidate;"
@@ -143,12 +150,11 @@ def render_markdown(cmp: Comparison) -> str:
         lines += ["", "</details>"]
     lines += ["", f"### Flipped samples ({len(cmp.flips)})", ""]
     if cmp.flips:
-        lines += ["| Severity | Sample | Category | Outcome | Changes |", "|---|---|---|---|---|"]
+        lines += ["| Severity | Sample | Category | What changed |", "|---|---|---|---|"]
         for f in cmp.flips[:MAX_MARKDOWN_FLIPS]:
             lines.append(
                 f"| {f.severity_label} | `{_md(f.sample_id)}` #{f.epoch} | "
-                f"{_md(f.category)} | {_md(f.baseline_outcome)} → "
-                f"{_md(f.candidate_outcome)} | {_md(_changes_text(f))} |"
+                f"{_md(f.category)} | {_md(_changes_text(f))} |"
             )
         if len(cmp.flips) > MAX_MARKDOWN_FLIPS:
             lines.append(f"\n… and {len(cmp.flips) - MAX_MARKDOWN_FLIPS} more (see the HTML).")
