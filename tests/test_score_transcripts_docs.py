@@ -34,7 +34,7 @@ def test_every_documented_line_is_scored(
     [log] = logs.glob("*.eval")
     run = load_run(str(log))
     categories = set(run.samples["category"])
-    # one example per category, and one without any
+    # one example per category family (abusive and harm-to-others share theirs), one without
     assert categories == {c.value for c in Category} - {
         "harm_to_others_risk",
         "abusive_persistent",

@@ -185,7 +185,7 @@ margin:1rem 0}
 .overview h2{margin:.2rem 0 .5rem;font-size:1.3rem}.overview.attn h2{color:#b3261e}
 .overview ul{margin:.2rem 0 .4rem;padding-left:1.2rem}.overview li{margin:.2rem 0;padding:.1rem .3rem}
 .note{color:#555}
-table.turns{table-layout:fixed}table.turns td{width:47%}table.turns td.t{width:6%}
+table.turns{table-layout:fixed}
 tr.diverge td{border-top:3px solid #b3261e}
 .badge{display:inline-block;font-size:.75rem;font-weight:600;padding:0 .3rem;border-radius:3px;
 border:1px solid #999;margin-left:.3rem}
@@ -256,7 +256,8 @@ interval, others a seeded paired bootstrap; verdicts at α = {{ alpha }}.</p>
 {% for t in transcripts %}<section id="{{ t.flip.anchor }}">
 <h3><code>{{ t.flip.sample_id }}</code> #{{ t.flip.epoch }} ({{ t.flip.severity_label }})</h3>
 <p>{{ t.changes }}</p>
-{% if t.rows %}<table class="turns"><tr><th class="t">turn</th><th>baseline: {{ base.model }}
+{% if t.rows %}<table class="turns"><colgroup><col style="width:7rem"><col><col></colgroup>
+<tr><th class="t">turn</th><th>baseline: {{ base.model }}
 ({{ t.flip.baseline_outcome }})</th><th>candidate: {{ cand.model }}
 ({{ t.flip.candidate_outcome }})</th></tr>
 {% for row in t.rows %}<tr{% if row.first_divergence %} class="diverge"
