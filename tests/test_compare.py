@@ -23,6 +23,7 @@ from equanimity.compare.comparison import compare_logs, compare_runs
 from equanimity.compare.flips import find_flips
 from equanimity.compare.metrics import compare_metric
 from equanimity.compare.pairing import PairingError, pair_runs
+from equanimity.compare.sidebyside import TurnSide
 from equanimity.compare.stats import (
     compare_paired,
     mcnemar_test,
@@ -421,13 +422,20 @@ def test_compare_unreadable_log_exits_2(
 def test_html_escapes_model_text(make_run: MakeRun, monkeypatch: pytest.MonkeyPatch) -> None:
     cmp = compare_logs(make_run("steady", SUBSET), make_run("caver", SUBSET))
     evil = "<script>alert(1)</script><img src=https://x.example/a.png>"
+    side = TurnSide(evil, "user", evil, "complied", (f"end({evil})",))
 
-    def fake(log: str | Path, keys: list[tuple[str, int]]) -> list[list[Message] | None]:
-        return [
-            [Message("user", evil), Message("assistant", evil, (f"end({evil})",))] for _ in keys
-        ]
+    # turn by turn (replay records) ...
+    monkeypatch.setattr(render_mod, "turns_of", lambda sample: [side, side])
+    html = render_mod.render_html(cmp)
+    assert "<script>" not in html and "<img src=https" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
-    monkeypatch.setattr(render_mod, "read_transcripts", fake)
+    # ... and as plain messages (no replay record)
+    def fake(messages: object) -> list[Message]:
+        return [Message("user", evil), Message("assistant", evil, (f"end({evil})",))]
+
+    monkeypatch.setattr(render_mod, "turns_of", lambda sample: None)
+    monkeypatch.setattr(render_mod, "to_messages", fake)
     html = render_mod.render_html(cmp)
     assert "<script>" not in html and "<img src=https" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

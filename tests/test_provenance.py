@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 import zipfile
@@ -16,6 +15,7 @@ from equanimity import provenance
 from equanimity.cli import main
 from equanimity.paths import SCORERS_DIR_ENV, scorers_dir
 from equanimity.provenance import METADATA_KEY, scorer_change, scorer_provenance
+from equanimity.textclass.lexicons import clear_caches
 
 POLICY = """
 name: t
@@ -29,15 +29,8 @@ ENTRY = '  - "\\\\bzzqx never seen phrase\\\\b"\n'
 
 
 def _clear_lexicon_caches() -> None:
-    """Forget loaded lexicons, wherever the detectors live (before or after the split)."""
-    for module in ("equanimity.textclass", "equanimity.scorers.detectors"):
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
-        clear = getattr(mod, "clear_caches", None)
-        if clear is not None:
-            clear()
+    """Forget loaded lexicons."""
+    clear_caches()
 
 
 def test_provenance_lists_data_code_judge_and_settings() -> None:

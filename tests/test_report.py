@@ -184,7 +184,13 @@ def test_charts_and_transcripts(two_model_report: str) -> None:
     targets = {a.get("id") for _, a in c.tags}
     links = [a.get("href") or "" for t, a in c.tags if t == "a"]
     links = [h for h in links if h.startswith("#")]
-    assert links and all(h[1:] in targets for h in links)
+    anchors = [h for h in links if "=" not in h]
+    assert anchors and all(h[1:] in targets for h in anchors)
+    # the others set the transcript filters (verdict and headline links): known keys only
+    filters = [h for h in links if "=" in h]
+    assert filters
+    keys = {kv.split("=")[0] for h in filters for kv in h[1:].split("&")}
+    assert keys <= {"category", "finding", "outcome", "run", "flagged", "q", "open"}
     assert any("Original chat" in s for s in c.text) and any(
         "Branch replay of" in s for s in c.text
     )

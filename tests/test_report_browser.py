@@ -73,7 +73,7 @@ def test_filter_from_fragment_and_no_hostile_code(report: Path, tmp_path: Path) 
     dom = parse(out)
     body = body_attrs(dom)
     # our own (nonce'd) script ran and applied the filter from the fragment ...
-    assert body.get("data-filter") == "abusive_persistent||||"
+    assert body.get("data-filter") == "abusive_persistent|||||"
     samples = [a for t, a in dom.tags if t == "details" and "sample" in (a.get("class") or "")]
     shown = [a for a in samples if "hidden" not in a]
     assert shown and len(shown) < len(samples)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from equanimity.paths import default_results_dir
+from equanimity.commands.outputs import add_output_arguments, next_to, output_path
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,13 +23,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("baseline", type=Path, metavar="BASELINE_LOG", help="the reference log")
     p.add_argument("candidate", type=Path, metavar="CANDIDATE_LOG", help="the log under test")
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        default=default_results_dir() / "compare.html",
-        help="HTML report (default: results/compare.html)",
-    )
+    add_output_arguments(p, "next to the candidate: CAND.eval -> CAND-compare.html")
     p.add_argument(
         "--markdown",
         type=Path,
@@ -63,6 +57,7 @@ def compare_command(args: argparse.Namespace) -> int:
 
     if not 0 < args.alpha < 1:
         raise ValueError(f"--alpha must be between 0 and 1, got {args.alpha}")
+    output = output_path(args.output, next_to(args.candidate, "-compare.html"), args.overwrite)
     cmp = compare_logs(
         args.baseline, args.candidate, args.intersection, args.alpha, args.allow_scorer_change
     )
@@ -80,7 +75,7 @@ def compare_command(args: argparse.Namespace) -> int:
     for run in (cmp.baseline, cmp.candidate):
         if run.status != "success":
             print(f"warning: {run.path} has status {run.status}", file=sys.stderr)
-    write_output(args.output, render_html(cmp))
+    write_output(output, render_html(cmp))
     md = render_markdown(cmp)
     if args.markdown:
         write_output(args.markdown, md)
@@ -99,5 +94,5 @@ def compare_command(args: argparse.Namespace) -> int:
     for m in cmp.metrics:
         if m.category is None and m.result.n and m.detectable is not None:
             print(f"  {m.detectable.sentence('this comparison', m.headline.id)}")
-    print(f"report: {args.output}")
+    print(f"report: {output}")
     return 0

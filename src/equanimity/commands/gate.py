@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="check a run against a policy of thresholds (CI gate)",
         description="Evaluate a gate policy on a log. Exit 0 when every rule passes, 1 when a "
         "rule fails, 2 on any error (invalid policy, unreadable log, log status not "
-        "success, missing metric, too few samples, baseline rule without --baseline).",
+        "success, missing metric, too few samples, baseline rule without --baseline, "
+        "--baseline that no rule uses).",
     )
     p.add_argument("log", type=Path, metavar="LOG", help="the run's inspect log")
     p.add_argument(
@@ -24,7 +25,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="policy YAML file, or 'default' for the shipped policy",
     )
     p.add_argument(
-        "--baseline", type=Path, metavar="LOG", help="baseline log for no_regression rules"
+        "--baseline",
+        type=Path,
+        metavar="LOG",
+        help="baseline log for the policy's no_regression rules (an error when it has none: "
+        "the default policy has none, results/baselines/policy.yaml has one per rule)",
     )
     p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
     p.add_argument(
@@ -78,8 +83,9 @@ def gate_command(args: argparse.Namespace) -> int:
     )
     for line in gate_lines(result):
         print(line)
-    if result.run_error:
-        print(f"equanimity gate: error: {result.run_error}", file=sys.stderr)
+    for problem in (result.run_error, result.baseline_error):
+        if problem:
+            print(f"equanimity gate: error: {problem}", file=sys.stderr)
     if args.junit:
         write_output(args.junit, gate_junit(result))
     if args.markdown:

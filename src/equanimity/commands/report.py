@@ -8,7 +8,7 @@ from pathlib import Path
 
 from inspect_ai.log import list_eval_logs
 
-from equanimity.paths import default_results_dir
+from equanimity.commands.outputs import add_output_arguments, next_to, output_path
 
 LOG_SUFFIXES = (".eval", ".json")
 
@@ -29,13 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="LOG",
         help="inspect log file(s) (.eval or .json) or folder(s) of logs",
     )
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        default=default_results_dir() / "report.html",
-        help="where to write the report (default: results/report.html)",
-    )
+    add_output_arguments(p, "next to the log: X.eval -> X.html; a folder DIR -> DIR/report.html")
     p.set_defaults(func=report_command)
 
 
@@ -62,13 +56,24 @@ def expand_logs(paths: list[Path]) -> list[str]:
     return out
 
 
+def default_report_path(paths: list[Path]) -> Path:
+    """Next to the (first) log: ``X.eval`` -> ``X.html``; a folder -> ``DIR/report.html``."""
+    first = paths[0]
+    if first.is_dir():
+        return first / "report.html"
+    if len(paths) == 1:
+        return next_to(first, ".html")
+    return first.parent / "report.html"
+
+
 def report_command(args: argparse.Namespace) -> int:
     """Render the report; errors (unreadable logs) surface as ValueError → exit 2."""
     from equanimity.report.render import render_report
 
     logs = expand_logs(args.logs)
+    target = output_path(args.output, default_report_path(args.logs), args.overwrite)
     start = time.perf_counter()
-    out = render_report(logs, args.output)
+    out = render_report(logs, target)
     size = out.stat().st_size
     print(
         f"report: {out}  ({len(logs)} log(s), {size / 1e6:.1f} MB, "

@@ -12,10 +12,18 @@ from inspect_ai.log import EvalLog
 
 from equanimity.analysis.frame import Run, category_table, headline_table, load_run
 from equanimity.analysis.headline import HEADLINES
+from equanimity.commands.run_display import without_results_panel
+from equanimity.commands.run_failures import (
+    check_local_server,
+    failure_from_log,
+    failure_from_setup_error,
+    has_results,
+)
 from equanimity.paths import default_results_dir
 from equanimity.scenarios.selection import DEFAULT_PER_CATEGORY, DEFAULT_SEED, METADATA_KEY
 
 if TYPE_CHECKING:
+    from inspect_ai import Task
     from inspect_ai.model import Model
 
 DEFAULT_MODEL = "equanimity/local"
@@ -150,9 +158,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the suite; print per-category and headline summaries; write the report."""
-    from inspect_ai import eval as inspect_eval
-    from inspect_ai import eval_set
-
     from equanimity.provenance import METADATA_KEY as PROVENANCE_KEY
     from equanimity.provenance import scorer_provenance
     from equanimity.tasks import EVAL_DEFAULTS, build_task
@@ -167,13 +172,16 @@ def run_command(args: argparse.Namespace) -> int:
     selection = (task.metadata or {}).get(METADATA_KEY, {})
     print(f"selection: {selection.get('description', 'unknown')}")
     roles = _kv(args.model_role, "model role")
+    model = build_model(args.model, _kv(args.model_arg, "model argument"))
+    base_url = model.api.base_url
+    check_local_server(args.model, base_url)
     common: dict[str, Any] = dict(
         EVAL_DEFAULTS,
         # what decides every score (scorer data, code, judge), so compare and gate can refuse
         # two runs scored differently
         metadata={PROVENANCE_KEY: scorer_provenance(roles)},
         score_display=True if args.live_metrics else EVAL_DEFAULTS["score_display"],
-        model=_model(args.model, _kv(args.model_arg, "model argument")),
+        model=model,
         model_roles=roles or None,
         limit=args.limit,
         epochs=args.epochs,
@@ -191,10 +199,7 @@ def run_command(args: argparse.Namespace) -> int:
         common["max_connections"] = 1
     common = {k: v for k, v in common.items() if v is not None}
     args.log_dir.mkdir(parents=True, exist_ok=True)
-    if args.resume:
-        _, logs = eval_set([task], log_dir=str(args.log_dir), **common)
-    else:
-        logs = inspect_eval(task, log_dir=str(args.log_dir), **common)
+    logs = _run_eval(task, args, common)
     if not logs:
         # inspect returns no logs when Ctrl-C cancels the eval (its log stays 'cancelled')
         print(
@@ -206,10 +211,13 @@ def run_command(args: argparse.Namespace) -> int:
     code = 0
     for log in logs:
         print(f"\nlog: {log.location}  status: {log.status}")
-        if log.status != "success":
+        failure = failure_from_log(_with_samples(log), base_url)
+        if failure is not None:
+            print(f"equanimity: error: {failure}", file=sys.stderr)
             code = 2
-            if log.error is not None:
-                print(f"error: {log.error.message}", file=sys.stderr)
+            if not has_results(log):
+                print("report: not written (no sample finished)")
+                continue
         print_summary(log.location)
         if not args.no_report:
             report_path = write_report(log.location, args.report)
@@ -234,6 +242,45 @@ def sample_size(args: argparse.Namespace) -> int | None:
     return DEFAULT_PER_CATEGORY if default_run else None
 
 
+def _run_eval(task: Task, args: argparse.Namespace, common: dict[str, Any]) -> list[EvalLog]:
+    """Run (or resume) the eval with inspect's progress display but not its final panel."""
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai import eval_set
+
+    try:
+        with without_results_panel():
+            if args.resume:
+                _, logs = eval_set([task], log_dir=str(args.log_dir), **common)
+            else:
+                logs = inspect_eval(task, log_dir=str(args.log_dir), **common)
+    except Exception as exc:
+        failure = failure_from_setup_error(exc, args.model)
+        if failure is None:
+            raise
+        raise failure from None
+    return list(logs)
+
+
+def _with_samples(log: EvalLog) -> EvalLog:
+    """The log with its samples (read back from the file when the run failed)."""
+    if log.status == "success" or log.samples is not None:
+        return log
+    from inspect_ai.log import read_eval_log
+
+    return read_eval_log(log.location)
+
+
+def build_model(name: str, model_args: dict[str, Any]) -> Model:
+    """The target model, or a two-line :class:`RunFailure` (missing key, unknown provider)."""
+    try:
+        return _model(name, model_args)
+    except Exception as exc:
+        failure = failure_from_setup_error(exc, name)
+        if failure is None:
+            raise
+        raise failure from None
+
+
 def _model(name: str, model_args: dict[str, Any]) -> Model:
     """Build the model with all its arguments; the log records them without credentials.
 
@@ -255,7 +302,7 @@ def print_summary(log_path: str) -> None:
     run = load_run(log_path)
     df = run.samples
     errors = int(df["error"].notna().sum()) if "error" in df.columns else 0
-    print(f"model: {run.model}   samples: {len(df)}   errored: {errors}")
+    print(f"model: {run.model}   samples: {len(df)}   errored: {errors}{usage_line(run.header)}")
     selection = (run.header.eval.metadata or {}).get(METADATA_KEY)
     if isinstance(selection, dict) and selection.get("description"):
         print(f"selection: {selection['description']}")
@@ -315,6 +362,28 @@ def headline_lines(run: Run) -> list[str]:
         "this run's scenarios to see it at alpha 0.05 with power 0.8)"
     )
     return lines
+
+
+def usage_line(header: EvalLog) -> str:
+    """Wall time and tokens of the run (what inspect's final panel showed), for the summary.
+
+    E.g. ``   time: 0:00:10   tokens: 39,518 (in 29,361, out 10,157)``.
+    """
+    from datetime import datetime
+
+    stats = header.stats
+    parts: list[str] = []
+    if stats.started_at and stats.completed_at:
+        elapsed = datetime.fromisoformat(stats.completed_at) - datetime.fromisoformat(
+            stats.started_at
+        )
+        parts.append(f"time: {str(elapsed).split('.')[0]}")
+    for usage in stats.model_usage.values():
+        parts.append(
+            f"tokens: {usage.total_tokens:,} (in {usage.input_tokens:,}, "
+            f"out {usage.output_tokens:,})"
+        )
+    return "".join(f"   {p}" for p in parts)
 
 
 def judge_agreement(header: EvalLog) -> dict[str, float]:

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from equanimity.analysis.frame import Estimate, Run, headline_table, load_run
 from equanimity.analysis.headline import HEADLINES, Headline
 from equanimity.compare.render import CSP, fmt
+from equanimity.rescore import rescore_of
 
 
 @dataclass
@@ -76,6 +77,10 @@ def load_history(log_dir: str | Path) -> History:
             continue
         if run.status != "success":
             skipped.append(f"{name}: status {run.status}")
+            continue
+        source = rescore_of(run.header)
+        if source is not None:
+            skipped.append(f"{name}: a re-scoring of {source} (the run is counted once)")
             continue
         created = datetime.fromisoformat(run.header.eval.created)
         entries.append(HistoryEntry(run, created, headline_table(run, HEADLINES)))

@@ -319,11 +319,36 @@ def evaluate_gate(
             baseline_problem = f"baseline {baseline}: {exc}"
         except ValueError as exc:
             baseline_problem = str(exc)
+        if baseline_problem is None and not policy.needs_baseline:
+            baseline_problem = unused_baseline(baseline, policy, policy_path)
         result.baseline_error = baseline_problem
     result.results = [
         evaluate_rule(r, run, pairing, baseline_problem, only_present) for r in policy.rules
     ]
     return result
+
+
+BASELINE_POLICY = Path("results") / "baselines" / "policy.yaml"
+"""The example policy with no_regression rules (the default rules plus a baseline check)."""
+
+
+def unused_baseline(baseline: str | Path, policy: Policy, policy_path: str) -> str:
+    """The error for a ``--baseline`` that no rule of the policy compares against.
+
+    Without it the gate would pass or fail on thresholds alone while the command line says
+    it checked for regressions (as ``--policy default --baseline X`` did).
+    """
+    where = f" ({policy_path})" if policy_path else ""
+    suggestion = (
+        f"--policy {BASELINE_POLICY} (the default rules, each with no_regression)"
+        if BASELINE_POLICY.is_file()
+        else "a policy whose rules have no_regression: {alpha: 0.05}"
+    )
+    return (
+        f"--baseline {baseline} is not used: policy '{policy.name}'{where} has no "
+        f"no_regression rule, so no regression check would run; use {suggestion}, "
+        "or drop --baseline"
+    )
 
 
 def _all_error(result: GateResult, message: str) -> GateResult:

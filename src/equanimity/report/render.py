@@ -34,6 +34,7 @@ from equanimity.analysis.frame import Run, load_run
 from equanimity.report.charts import all_charts, run_labels
 from equanimity.report.samples import SampleView, anchor_for, sample_views
 from equanimity.report.summary import category_rows, headline_rows, run_view
+from equanimity.report.verdict import category_words, finding_ids, verdicts
 
 TITLE = "equanimity report"
 """Page title."""
@@ -145,13 +146,17 @@ def render_report(log_paths: list[str], out: Path) -> Path:
     if any((r.samples["outcome"].isna() & r.samples["error"].isna()).any() for r in runs):
         outcomes.append("none")
     nonce = secrets.token_urlsafe(18)
+    headline = headline_rows(runs)
     context: dict[str, Any] = {
         "title": TITLE,
         "generated": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "version": _version(),
         "runs": views,
         "run_labels": run_labels(runs),
-        "headline": headline_rows(runs),
+        "headline": headline,
+        "verdicts": verdicts(runs, run_labels(runs), headline),
+        "finding_ids": finding_ids(),
+        "category_words": category_words,
         "category_tables": [category_rows(r) for r in runs],
         "charts": all_charts(runs),
         "categories": categories,

@@ -118,6 +118,8 @@ class SampleView:
     """end_chat outcome, ``error`` for an errored sample, ``none`` without one."""
     flags: list[str]
     """Headline metrics this sample counts against."""
+    finding_ids: list[str]
+    """Ids of those metrics (what ``#finding=ID`` filters on)."""
     error: str | None
     """Error message of an errored sample."""
     system: str | None
@@ -230,6 +232,12 @@ def _fmt(v: Any) -> str:
 
 
 def _flags(category: str, scores: dict[str, Any]) -> list[str]:
+    by_id = {h.id: h.label for h in HEADLINES}
+    return [by_id[i] for i in _flag_ids(category, scores)]
+
+
+def _flag_ids(category: str, scores: dict[str, Any]) -> list[str]:
+    """Ids of the headline metrics this sample counts against (the ``#finding=`` filter)."""
     flags: list[str] = []
     for h in HEADLINES:
         if h.threshold is None or h.direction == "info":
@@ -245,7 +253,7 @@ def _flags(category: str, scores: dict[str, Any]) -> list[str]:
             continue
         bad = float(value) >= 0.5 if h.direction == "lower" else float(value) < 0.5
         if bad:
-            flags.append(h.label)
+            flags.append(h.id)
     return flags
 
 
@@ -342,6 +350,7 @@ def sample_view(sample: EvalSample, run: int, present: set[tuple[str, int]]) -> 
         locale=str(md.get("locale", "")),
         outcome=outcome,
         flags=["errored"] if error is not None else _flags(category, scores),
+        finding_ids=[] if error is not None else _flag_ids(category, scores),
         error=error,
         system=scenario.get("system") if isinstance(scenario.get("system"), str) else None,
         turns=turns,

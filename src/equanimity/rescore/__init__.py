@@ -191,6 +191,31 @@ def _results(
         yield from _pool_results(spec, members[chunk:], workers, chunk)
 
 
+RESCORE_METADATA_KEY = "equanimity_rescore"
+"""Key of the eval metadata a re-scored log carries: ``{source, scorers, rescored_at}``.
+
+``history`` reads it to count a run once, not once per re-scoring."""
+
+
+def mark_rescore(header: EvalLog, source: Path, scorers: tuple[str, ...]) -> None:
+    """Record in the log's eval metadata that it is a re-scoring of ``source``."""
+    from datetime import UTC, datetime
+
+    metadata = dict(header.eval.metadata or {})
+    metadata[RESCORE_METADATA_KEY] = {
+        "source": source.name,
+        "scorers": list(scorers),
+        "rescored_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    header.eval.metadata = metadata
+
+
+def rescore_of(header: EvalLog) -> str | None:
+    """The source log's name when ``header`` is a re-scored log, else None."""
+    mark = (header.eval.metadata or {}).get(RESCORE_METADATA_KEY)
+    return str(mark.get("source", "?")) if isinstance(mark, dict) else None
+
+
 def rescore_log(
     log_path: Path,
     output: Path,
@@ -247,6 +272,7 @@ def rescore_log(
                 **(header.eval.metadata or {}),
                 METADATA_KEY: scorer_provenance(roles),
             }
+            mark_rescore(header, log_path, names)
             writer.write_start(header)
             for scored in chunks:
                 for s in scored:

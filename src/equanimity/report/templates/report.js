@@ -4,7 +4,7 @@
   var list = byId("sample-list");
   if (!list) { return; }
   var items = Array.prototype.slice.call(list.querySelectorAll("details.sample"));
-  var f = { category: byId("f-category"), outcome: byId("f-outcome"), run: byId("f-run"),
+  var f = { category: byId("f-category"), finding: byId("f-finding"), outcome: byId("f-outcome"), run: byId("f-run"),
             flagged: byId("f-flagged"), q: byId("f-q") };
   var status = byId("f-status");
   var texts = null;
@@ -17,7 +17,7 @@
   }
 
   function current() {
-    return { category: f.category.value, outcome: f.outcome.value,
+    return { category: f.category.value, finding: f.finding.value, outcome: f.outcome.value,
              run: f.run ? f.run.value : "", flagged: f.flagged.checked ? "1" : "",
              q: f.q.value.trim() };
   }
@@ -31,6 +31,7 @@
     var shown = 0;
     items.forEach(function (d, i) {
       var ok = (!c.category || d.getAttribute("data-category") === c.category) &&
+               (!c.finding || (" " + d.getAttribute("data-findings") + " ").indexOf(" " + c.finding + " ") >= 0) &&
                (!c.outcome || d.getAttribute("data-outcome") === c.outcome) &&
                (!c.run || d.getAttribute("data-run") === c.run) &&
                (!c.flagged || d.getAttribute("data-flagged") === "1") &&
@@ -39,7 +40,7 @@
       if (ok) { shown += 1; }
     });
     status.textContent = "Showing " + shown + " of " + items.length + " samples";
-    document.body.setAttribute("data-filter", [c.category, c.outcome, c.run, c.flagged, c.q].join("|"));
+    document.body.setAttribute("data-filter", [c.category, c.finding, c.outcome, c.run, c.flagged, c.q].join("|"));
     document.body.setAttribute("data-shown", String(shown));
     if (updateHash) {
       var p = new URLSearchParams();
@@ -51,7 +52,7 @@
     }
   }
 
-  function fromHash() {
+  function fromHash(event) {
     var h = location.hash.slice(1);
     if (h && h.indexOf("=") < 0) {
       var target = byId(decodeURIComponent(h));
@@ -64,6 +65,7 @@
     }
     var p = new URLSearchParams(h);
     setSelect(f.category, p.get("category") || "");
+    setSelect(f.finding, p.get("finding") || "");
     setSelect(f.outcome, p.get("outcome") || "");
     setSelect(f.run, p.get("run") || "");
     f.flagged.checked = p.get("flagged") === "1";
@@ -72,9 +74,14 @@
     if (p.get("open") === "1") {
       items.forEach(function (d) { if (!d.hidden) { d.open = true; } });
     }
+    if (h && event) {
+      // a link to filtered transcripts (the verdict's, a headline mark's) lands on them
+      var section = byId("samples");
+      if (section) { section.scrollIntoView(); }
+    }
   }
 
-  [f.category, f.outcome, f.run, f.flagged].forEach(function (el) {
+  [f.category, f.finding, f.outcome, f.run, f.flagged].forEach(function (el) {
     if (el) { el.addEventListener("change", function () { apply(true); }); }
   });
   f.q.addEventListener("input", function () {
