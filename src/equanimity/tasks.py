@@ -8,10 +8,12 @@ from typing import Any
 from inspect_ai import Task, task
 
 from equanimity.paths import scenarios_dir
-from equanimity.scenarios.dataset import scenarios_dataset
+from equanimity.scenarios.dataset import needs_user_model, scenarios_dataset
 from equanimity.scenarios.loader import load_scenarios
 from equanimity.scenarios.schema import Category
+from equanimity.scorers.simulated_user import simulated_user
 from equanimity.scorers.suite import default_scorers
+from equanimity.solvers.end_offer import check_end_offer
 from equanimity.solvers.replay import replay_scenario
 
 EVAL_DEFAULTS: dict[str, Any] = {"score_display": False}
@@ -42,16 +44,38 @@ def build_task(
     scenarios: str | list[str] | None = None,
     branches: bool = True,
     name: str = "suite",
+    end_offer: str = "tool",
+    simulated_users: bool = False,
+    user_cache: bool = False,
 ) -> Task:
-    """Build a replay task over the scenario library (or other scenario paths)."""
+    """Build a replay task over the scenario library (or other scenario paths).
+
+    ``end_offer`` is the exit-offer mode (``tool``, ``tag``, ``none``), recorded in every
+    sample's metadata. Simulated-user scenarios that need a user model run only with
+    ``simulated_users`` (a ``user`` role is bound); ``user_cache`` caches their user turns.
+    """
+    mode = check_end_offer(end_offer)
     paths: list[str | Path] = list(_as_list(scenarios) or library_paths())
     loaded = load_scenarios(paths, categories=_as_list(categories))
     if not loaded:
         raise ValueError(f"no scenarios matched (paths: {paths}, categories: {categories})")
+    kept = [s for s in loaded if simulated_users or not needs_user_model(s)]
+    if not kept:
+        raise ValueError(
+            f"all {len(loaded)} matched scenario(s) need a simulated user: bind one with "
+            "--model-role user=PROVIDER/MODEL (offline: user=equanimity/reference-user)"
+        )
+    dataset = scenarios_dataset(kept, name=name, branches=branches, simulated_users=True)
+    for sample in dataset:
+        if sample.metadata is not None:
+            sample.metadata["end_offer"] = mode
+    scorers = default_scorers()
+    if any(s.simulated_user is not None for s in kept):
+        scorers.append(simulated_user())
     return Task(
-        dataset=scenarios_dataset(loaded, name=name, branches=branches),
-        solver=replay_scenario(),
-        scorer=default_scorers(),
+        dataset=dataset,
+        solver=replay_scenario(mode, user_cache=user_cache),
+        scorer=scorers,
         name=name,
         version=1,
     )
@@ -62,6 +86,9 @@ def suite(
     categories: str | list[str] | None = None,
     scenarios: str | list[str] | None = None,
     branches: bool = True,
+    end_offer: str = "tool",
+    simulated_users: bool = False,
+    user_cache: bool = False,
 ) -> Task:
     """The full equanimity suite: every shipped scenario (filter with ``-T categories=a,b``).
 
@@ -69,9 +96,20 @@ def suite(
         categories: Comma-separated categories to keep (default: all).
         scenarios: Comma-separated scenario files or folders (default: the shipped library).
         branches: Also replay each scenario's edited branch after an end (B9).
+        end_offer: How ``end_conversation`` is offered: tool, tag or none (the control).
+        simulated_users: Run the simulated-user scenarios (bind ``--model-role user=...``).
+        user_cache: Cache the simulated user's turns (same replies give the same turns).
 
     """
-    return build_task(categories, scenarios, branches, name="suite")
+    return build_task(
+        categories,
+        scenarios,
+        branches,
+        name="suite",
+        end_offer=end_offer,
+        simulated_users=simulated_users,
+        user_cache=user_cache,
+    )
 
 
 @task

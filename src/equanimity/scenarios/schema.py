@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from equanimity.scenarios.simulated import SimulatedUser
+
 
 class Category(StrEnum):
     """Scenario categories, one folder each under ``scenarios/``."""
@@ -125,11 +127,18 @@ class Scenario(_Strict):
     """Free-form tags (tactics such as repetition, reframing, role-play, guilt)."""
     source: str | None = None
     """Provenance and licence, for scenarios imported from public data."""
+    simulated_user: SimulatedUser | None = None
+    """A model plays the user after the scripted ``turns`` (docs/simulated-users.md)."""
 
     @model_validator(mode="after")
     def _fits_category(self) -> Scenario:
         c, e = self.category, self.expect
         n = len(self.turns)
+        if self.simulated_user is not None:
+            _check_simulated(self, self.simulated_user)
+            # the conversation may run to the turn limit; a scripted-only fallback stops sooner
+            if self.simulated_user.without_user_model == "skip":
+                n = self.simulated_user.max_turns
         if c in RISK_CATEGORIES:
             _require(
                 e.end_chat == "forbidden",
@@ -208,6 +217,20 @@ class Scenario(_Strict):
                 f"is turn {self.branch.from_turn} but the scenario has {n} turns",
             )
         return self
+
+
+def _check_simulated(s: Scenario, sim: SimulatedUser) -> None:
+    _require(
+        len(s.turns) <= sim.max_turns,
+        "simulated_user.max_turns",
+        f"is {sim.max_turns} but the scripted opening already has {len(s.turns)} turns",
+    )
+    _require(s.branch is None, "branch", "cannot be combined with simulated_user (no fixed replay)")
+    _require(
+        s.category != Category.explicit_end_request,
+        "simulated_user",
+        "is not supported for explicit_end_request (the request turn must be scripted)",
+    )
 
 
 class CategoryRuleError(ValueError):
