@@ -78,6 +78,7 @@ def build_task(
         scorer=scorers,
         name=name,
         version=1,
+        metadata={"end_offer": mode, "simulated_users_skipped": len(loaded) - len(kept)},
     )
 
 
