@@ -9,11 +9,15 @@ from pathlib import Path
 
 from equanimity.importers.write import ImportResult, write_scenarios
 
-FORMATS = ("xstest", "are_you_sure")
+FORMATS = ("xstest", "are_you_sure", "vera-mh")
 """Source formats understood by ``equanimity import``."""
 
 
 def _importer(fmt: str) -> Callable[[Path], ImportResult]:
+    if fmt == "vera-mh":
+        from equanimity.importers.vera_mh import import_vera_mh
+
+        return import_vera_mh
     if fmt == "xstest":
         from equanimity.importers.xstest import import_xstest
 
@@ -38,15 +42,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "source",
         type=Path,
         help="the source file (xstest: the prompts CSV or its folder; "
-        "are_you_sure: are_you_sure.jsonl)",
+        "are_you_sure: are_you_sure.jsonl; vera-mh: the folder holding personas.tsv)",
     )
     p.add_argument(
         "-o",
         "--out",
         type=Path,
-        required=True,
         metavar="DIR",
-        help="output folder, e.g. scenarios/imported/xstest/",
+        help="output folder (default: scenarios/imported/FORMAT/)",
     )
     p.add_argument("--limit", type=int, metavar="N", help="write at most N scenarios")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
@@ -67,6 +70,7 @@ def import_command(args: argparse.Namespace) -> int:
     if not imported:
         print(f"equanimity: error: {result.source}: no convertible records", file=sys.stderr)
         return 2
-    written = write_scenarios(imported, args.out, force=args.force)
-    print(f"wrote {len(written)} scenario file(s) to {args.out}")
+    out = args.out or Path("scenarios") / "imported" / args.format
+    written = write_scenarios(imported, out, force=args.force)
+    print(f"wrote {len(written)} scenario file(s) to {out}")
     return 0
