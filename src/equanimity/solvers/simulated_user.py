@@ -25,6 +25,7 @@ from inspect_ai.model import (
 from inspect_ai.solver import Generate, TaskState
 
 from equanimity.records import ReplayRecord
+from equanimity.redaction import loggable_model_args
 from equanimity.scenarios.schema import Scenario
 from equanimity.scenarios.simulated import SimulatedUser
 from equanimity.solvers.context import ReplayContext
@@ -86,15 +87,28 @@ def simulated_user_identity(
         "stop_token": p.data.stop_token,
     }
     if model is None:
-        return {"model": None, "settings": {}, **base}
-    return {"model": str(model), "settings": user_settings(model, p), **base}
+        return {"model": None, "settings": {}, "model_args": {}, **base}
+    args = loggable_model_args(dict(getattr(model, "model_args", None) or {}))
+    return {
+        "model": str(model),
+        "settings": user_settings(model, p),
+        "model_args": args,
+        **base,
+    }
 
 
 def identity_key(identity: dict[str, Any]) -> str:
-    """One line naming a simulator: ``model|temperature=..|seed=..|max_tokens=..|prompt=sha``."""
+    """One line naming a simulator: model, ``M.``-prefixed model args, settings, prompt hash.
+
+    E.g. ``equanimity/reference-user|M.seed=3|max_tokens=300|seed=0|temperature=0.7|prompt=…``.
+    """
     if identity.get("model") is None:
         return NO_USER_MODEL
-    settings = "|".join(f"{k}={v}" for k, v in sorted(identity["settings"].items()))
+    items = {
+        **{f"M.{k}": v for k, v in identity.get("model_args", {}).items()},
+        **identity["settings"],
+    }
+    settings = "|".join(f"{k}={v}" for k, v in sorted(items.items()))
     return f"{identity['model']}|{settings}|prompt={str(identity['prompt_sha256'])[:12]}"
 
 
