@@ -72,9 +72,13 @@ def _group(category: Category) -> str:
     }.get(category, "generic")
 
 
+_NOTE = re.compile(r"\n\n\[[^\[\]]*\]\s*$")
+
+
 def _replies(messages: list[ChatMessage]) -> list[str]:
-    # in the user model's view the assistant's replies are the user messages (after the start)
-    return [m.text for m in messages if isinstance(m, ChatMessageUser)][1:]
+    # in the user model's view the assistant's replies are the user messages (after the start);
+    # a retry note appended after a failed in-role check is not part of the reply
+    return [_NOTE.sub("", m.text) for m in messages if isinstance(m, ChatMessageUser)][1:]
 
 
 def reference_user_turn(ctx: UserContext, messages: list[ChatMessage], seed: int = 0) -> str:
