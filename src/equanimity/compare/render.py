@@ -16,6 +16,7 @@ from markupsafe import Markup
 from equanimity.compare.comparison import Comparison
 from equanimity.compare.flips import Flip
 from equanimity.compare.metrics import MetricComparison
+from equanimity.compare.simulators import end_offers
 from equanimity.compare.transcripts import read_transcripts
 
 CSP = (
@@ -106,6 +107,7 @@ def render_markdown(cmp: Comparison) -> str:
         "",
         f"- Baseline: `{_md(b.path)}` ({_md(b.label)}, status {b.status})",
         f"- Candidate: `{_md(c.path)}` ({_md(c.label)}, status {c.status})",
+        f"- End offer: baseline {end_offers(p.base)}, candidate {end_offers(p.cand)}",
         f"- Paired samples: {p.n}; dropped: {p.dropped}; errored: {eb} baseline, {ec} candidate;"
         f" α = {cmp.alpha}",
         "",
@@ -183,6 +185,7 @@ details{margin:.5rem 0}code{background:#f3f3f3;padding:0 .2rem}
 <td>{{ cand.header.eval.created }}</td><td>{{ cand.status }}</td>
 <td class="num">{{ cand.samples|length }}</td></tr>
 </table>
+<p>End offer: baseline {{ offers[0] }}, candidate {{ offers[1] }}{% if offers[0] != offers[1] %} (the difference below is the offer's effect, paired by scenario){% endif %}.</p>
 <p>Paired samples: {{ pairing.n }} (by sample id and epoch).
 {% if pairing.dropped %}Dropped (not in both runs, or scenario version changed):
 {{ pairing.dropped }}.{% endif %}
@@ -269,4 +272,5 @@ def render_html(cmp: Comparison, max_transcripts: int = MAX_TRANSCRIPTS) -> str:
         flips=flips,
         transcripts=transcripts,
         hidden=max(0, len(cmp.flips) - len(shown)),
+        offers=(end_offers(cmp.pairing.base), end_offers(cmp.pairing.cand)),
     )

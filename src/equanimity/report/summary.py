@@ -90,6 +90,10 @@ class RunView:
     """Token use per model."""
     banner: str | None
     """Warning shown when the run is incomplete or failed."""
+    end_offer: str = "tool"
+    """How ``end_conversation`` was offered (``tool``, ``tag``, ``none``; several if mixed)."""
+    user_simulator: str | None = None
+    """The simulated user(s) of the run's simulated-user samples, None when it had none."""
 
     @property
     def missing(self) -> int | None:
@@ -212,7 +216,17 @@ def run_view(run: Run, index: int, anchor: Callable[[int, str, int], str]) -> Ru
         errored=errored,
         tokens=_tokens(run),
         banner=_banner(run, len(df), expected),
+        end_offer=_distinct(df, "end_offer") or "tool",
+        user_simulator=_distinct(df, "user_simulator"),
     )
+
+
+def _distinct(df: pd.DataFrame, column: str) -> str | None:
+    """The distinct values of a frame column, joined (None when absent or empty)."""
+    if df.empty or column not in df.columns:
+        return None
+    values = sorted({str(v) for v in df[column].dropna()})
+    return ", ".join(values) or None
 
 
 def category_rows(run: Run) -> tuple[list[str], list[tuple[str, int, list[float]]]]:
