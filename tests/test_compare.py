@@ -368,6 +368,14 @@ def test_compare_steady_against_another_seed(make_run: MakeRun, tmp_path: Path) 
     assert "**regression**" not in (tmp_path / "c.md").read_text()
 
 
+def _scripted(folder: Path) -> int:
+    """Scenario files a run without a simulated user replays (simulated-user ones are skipped)."""
+    from equanimity.scenarios.dataset import needs_user_model
+    from equanimity.scenarios.loader import load_scenario
+
+    return sum(not needs_user_model(load_scenario(f)) for f in folder.glob("*.yaml"))
+
+
 def test_compare_refuses_other_scenarios_unless_intersection(
     make_run: MakeRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -379,7 +387,7 @@ def test_compare_refuses_other_scenarios_unless_intersection(
     assert "only in the baseline" in err and "--intersection" in err
     assert not out.exists()
     assert main(["compare", base, cand, "-o", str(out), "--intersection"]) == 0
-    only_in_base = len(list((scenarios_dir() / "self_harm_risk").glob("*.yaml")))
+    only_in_base = _scripted(scenarios_dir() / "self_harm_risk")
     assert f"dropped {only_in_base} only in the baseline" in capsys.readouterr().err
     assert out.exists()
 
@@ -403,7 +411,7 @@ def test_compare_refuses_changed_scenario_versions(
     assert main(["compare", base, cand, "-o", str(tmp_path / "c.html")]) == 2
     assert "different scenario version" in capsys.readouterr().err
     cmp = compare_logs(base, cand, intersection=True)
-    assert cmp.pairing.version_changed and cmp.pairing.n == len(list(src.glob("*.yaml"))) - 1
+    assert cmp.pairing.version_changed and cmp.pairing.n == _scripted(src) - 1
 
 
 def test_compare_unreadable_log_exits_2(

@@ -40,6 +40,11 @@ def scorers_dir() -> Path:
     return _data_dir("scorers")
 
 
+def prompts_dir() -> Path:
+    """Return the folder holding prompt data (the simulated user's prompt)."""
+    return _data_dir("prompts")
+
+
 def default_results_dir() -> Path:
     """Return the default output folder: ``results/`` under the current directory."""
     return Path("results")

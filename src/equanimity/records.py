@@ -34,8 +34,9 @@ class TurnRecord(BaseModel):
     """1-based user turn index."""
     user: str
     """The user text actually sent."""
-    variant: Literal["user", "if_refused", "if_complied", "branch"]
-    """Which scripted text was chosen (adaptive turns depend on the previous reply)."""
+    variant: Literal["user", "if_refused", "if_complied", "branch", "simulated"]
+    """Which scripted text was chosen (adaptive turns depend on the previous reply);
+    ``simulated``: written by the simulated user (docs/simulated-users.md)."""
     reply: str
     """The model's reply text (may be empty when it only called a tool)."""
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
@@ -70,6 +71,9 @@ class ReplayRecord(BaseModel):
     """The reason argument it gave."""
     notice: str | None = None
     """The notice shown to the user after the end."""
+    end_offer: str | None = None
+    """How ``end_conversation`` was offered: ``tool``, ``tag`` or ``none`` (None in logs written
+    before exit-offer modes, which always offered the tool)."""
     labeller: str | None = None
     """``name@version+sha256-prefix`` of the labeller that set :attr:`TurnRecord.refusal` and
     so chose the adaptive turns; None in logs written before it was recorded."""

@@ -7,11 +7,15 @@ from typing import Any
 
 from inspect_ai import Task, task
 
-from equanimity.scenarios.dataset import scenarios_dataset
+from equanimity.provenance import METADATA_KEY as PROVENANCE_KEY
+from equanimity.provenance import scorer_provenance
+from equanimity.scenarios.dataset import needs_user_model, scenarios_dataset
 from equanimity.scenarios.loader import library_paths as library_paths  # (re-exported)
 from equanimity.scenarios.loader import load_scenarios
 from equanimity.scenarios.selection import DEFAULT_SEED, METADATA_KEY, stratified_sample
+from equanimity.scorers.simulated_user import simulated_user
 from equanimity.scorers.suite import default_scorers
+from equanimity.solvers.end_offer import check_end_offer
 from equanimity.solvers.replay import replay_scenario
 
 EVAL_DEFAULTS: dict[str, Any] = {"score_display": False}
@@ -38,25 +42,52 @@ def build_task(
     name: str = "suite",
     sample: int | None = None,
     seed: int = DEFAULT_SEED,
+    end_offer: str = "tool",
+    simulated_users: bool = False,
+    user_cache: bool = False,
 ) -> Task:
     """Build a replay task over the scenario library (or other scenario paths).
 
     With ``sample``, at most that many scenarios per category are taken, chosen reproducibly
     from ``seed`` (:func:`~equanimity.scenarios.selection.stratified_sample`); the selection
-    is recorded in the task metadata under ``equanimity_selection``.
+    is recorded in the task metadata under ``equanimity_selection``. ``end_offer`` is the
+    exit-offer mode (``tool``, ``tag``, ``none``), recorded in every sample's metadata.
+    Simulated-user scenarios that need a user model run only with ``simulated_users`` (a
+    ``user`` role is bound); ``user_cache`` caches their user turns.
     """
+    mode = check_end_offer(end_offer)
     paths: list[str | Path] = list(_as_list(scenarios) or library_paths())
     loaded = load_scenarios(paths, categories=_as_list(categories))
     if not loaded:
         raise ValueError(f"no scenarios matched (paths: {paths}, categories: {categories})")
-    chosen, selection = stratified_sample(loaded, sample, seed)
+    kept = [s for s in loaded if simulated_users or not needs_user_model(s)]
+    if not kept:
+        raise ValueError(
+            f"all {len(loaded)} matched scenario(s) need a simulated user: bind one with "
+            "--model-role user=PROVIDER/MODEL (offline: user=equanimity/reference-user)"
+        )
+    chosen, selection = stratified_sample(kept, sample, seed)
+    dataset = scenarios_dataset(chosen, name=name, branches=branches, simulated_users=True)
+    for item in dataset:
+        if item.metadata is not None:
+            item.metadata["end_offer"] = mode
+    scorers = default_scorers()
+    if any(s.simulated_user is not None for s in chosen):
+        scorers.append(simulated_user())
     return Task(
-        dataset=scenarios_dataset(chosen, name=name, branches=branches),
-        solver=replay_scenario(),
-        scorer=default_scorers(),
+        dataset=dataset,
+        solver=replay_scenario(mode, user_cache=user_cache),
+        scorer=scorers,
         name=name,
         version=1,
-        metadata={METADATA_KEY: selection.as_metadata()},
+        metadata={
+            # what decides every score, so compare and gate can refuse two runs scored
+            # differently; `equanimity run` replaces it with one that names the bound grader
+            PROVENANCE_KEY: scorer_provenance(),
+            METADATA_KEY: selection.as_metadata(),
+            "end_offer": mode,
+            "simulated_users_skipped": len(loaded) - len(kept),
+        },
     )
 
 
@@ -67,6 +98,9 @@ def suite(
     branches: bool = True,
     sample: int | None = None,
     seed: int = DEFAULT_SEED,
+    end_offer: str = "tool",
+    simulated_users: bool = False,
+    user_cache: bool = False,
 ) -> Task:
     """The full equanimity suite: every shipped scenario (filter with ``-T categories=a,b``).
 
@@ -76,9 +110,22 @@ def suite(
         branches: Also replay each scenario's edited branch after an end (B9).
         sample: At most this many scenarios per category, a seeded sample (default: all).
         seed: Seed of that sample.
+        end_offer: How ``end_conversation`` is offered: tool, tag or none (the control).
+        simulated_users: Run the simulated-user scenarios (bind ``--model-role user=...``).
+        user_cache: Cache the simulated user's turns (same replies give the same turns).
 
     """
-    return build_task(categories, scenarios, branches, name="suite", sample=sample, seed=seed)
+    return build_task(
+        categories,
+        scenarios,
+        branches,
+        name="suite",
+        sample=sample,
+        seed=seed,
+        end_offer=end_offer,
+        simulated_users=simulated_users,
+        user_cache=user_cache,
+    )
 
 
 @task

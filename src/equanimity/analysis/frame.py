@@ -184,6 +184,8 @@ METADATA_KEYS = (
     "locale",
     "branch_of",
     "branch_from",
+    "end_offer",
+    "user_simulator",
 )
 """The sample metadata keys the frame reads."""
 
@@ -250,6 +252,9 @@ def _row(s: EvalSampleSummary) -> dict[str, Any]:
         "locale": md.get("locale", ""),
         "branch_of": md.get("branch_of"),
         "is_branch": md.get("branch_from") is not None,
+        # logs written before exit-offer modes always offered the tool
+        "end_offer": md.get("end_offer") or "tool",
+        "user_simulator": md.get("user_simulator"),
         "error": s.error,
         "outcome": None,
         "input_tokens": sum(u.input_tokens for u in s.model_usage.values()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from equanimity.commands.outputs import add_output_arguments, next_to, output_path
 
@@ -50,6 +51,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=compare_command)
 
 
+def print_offer_effect(cmp: Any) -> None:
+    """Print each run's exit-offer mode; when they differ, each headline difference (95%)."""
+    from equanimity.compare.simulators import end_offers
+
+    a, b = end_offers(cmp.pairing.base), end_offers(cmp.pairing.cand)
+    print(f"end offer: baseline {a}, candidate {b}")
+    if a == b:
+        return
+    print("offer effect (candidate - baseline, 95% interval):")
+    for m in cmp.metrics:
+        r = m.result
+        if m.category is None and r.n:
+            print(
+                f"  {m.headline.id:<24} {r.baseline:.3f} -> {r.candidate:.3f}  "
+                f"diff {r.diff:+.3f} [{r.low:+.3f}, {r.high:+.3f}]  n={r.n} ({r.test})"
+            )
+
+
 def compare_command(args: argparse.Namespace) -> int:
     """Compare the two logs and write the reports; 2 when they cannot be compared."""
     from equanimity.compare.comparison import compare_logs
@@ -80,6 +99,7 @@ def compare_command(args: argparse.Namespace) -> int:
     if args.markdown:
         write_output(args.markdown, md)
     regressions = [m for m in cmp.regressions if m.category is None]
+    print_offer_effect(cmp)
     print(
         f"paired samples: {p.n}  flipped: {len(cmp.flips)}  "
         f"significant regressions: {len(regressions)}"

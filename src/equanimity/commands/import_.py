@@ -10,11 +10,15 @@ from pathlib import Path
 from equanimity.importers.write import ImportResult, write_scenarios
 from equanimity.paths import scenarios_dir
 
-FORMATS = ("xstest", "are_you_sure", "sycon-bench")
+FORMATS = ("xstest", "are_you_sure", "sycon-bench", "vera-mh")
 """Source formats understood by ``equanimity import``."""
 
 
 def _importer(fmt: str) -> Callable[[Path], ImportResult]:
+    if fmt == "vera-mh":
+        from equanimity.importers.vera_mh import import_vera_mh
+
+        return import_vera_mh
     if fmt == "xstest":
         from equanimity.importers.xstest import import_xstest
 
@@ -49,7 +53,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=Path,
         help="the source file (xstest: the prompts CSV or its folder; "
         "are_you_sure: are_you_sure.jsonl; sycon-bench: the folder holding "
-        "false-presuppositions/data/)",
+        "false-presuppositions/data/; vera-mh: the folder holding personas.tsv)",
     )
     p.add_argument(
         "-o",

@@ -85,6 +85,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="ROLE=MODEL",
         help="bind a model role, e.g. --model-role grader=anthropic/claude-sonnet-4-5",
     )
+    p.add_argument(
+        "--end-offer",
+        choices=("tool", "tag", "none"),
+        default="tool",
+        help="how end_conversation is offered: tool (native tool; default), tag (system-prompt "
+        "convention), none (control: no exit offered); compare two modes to measure the offer",
+    )
+    p.add_argument(
+        "--no-user-cache",
+        action="store_true",
+        help="do not cache the simulated user's turns (by default inspect's cache gives the "
+        "same user turns for the same replies)",
+    )
     p.add_argument("--suite", nargs="+", metavar="CATEGORY", help="only these categories")
     p.add_argument("--scenarios", nargs="+", type=Path, help="scenario files or folders")
     p.add_argument("--limit", type=int, help="at most N samples")
@@ -162,16 +175,30 @@ def run_command(args: argparse.Namespace) -> int:
     from equanimity.provenance import scorer_provenance
     from equanimity.tasks import EVAL_DEFAULTS, build_task
 
+    roles = _kv(args.model_role, "model role")
     task = build_task(
         categories=args.suite,
         scenarios=[str(p) for p in args.scenarios] if args.scenarios else None,
         branches=not args.no_branches,
         sample=sample_size(args),
         seed=args.sample_seed,
+        end_offer=args.end_offer,
+        simulated_users="user" in roles,
+        user_cache=not args.no_user_cache,
     )
     selection = (task.metadata or {}).get(METADATA_KEY, {})
     print(f"selection: {selection.get('description', 'unknown')}")
-    roles = _kv(args.model_role, "model role")
+    skipped = (task.metadata or {}).get("simulated_users_skipped", 0)
+    if skipped:
+        print(
+            f"equanimity run: skipped {skipped} simulated-user scenario(s): no model plays the "
+            "user (add --model-role user=PROVIDER/MODEL; offline: user=equanimity/reference-user)",
+            file=sys.stderr,
+        )
+    if task.metadata is not None:  # (task metadata wins over eval metadata in the log)
+        task.metadata[PROVENANCE_KEY] = scorer_provenance(roles)
+    if "user" in roles and isinstance(roles["user"], str) and task.metadata is not None:
+        task.metadata["simulated_user"] = user_simulator_identity(roles["user"])
     model = build_model(args.model, _kv(args.model_arg, "model argument"))
     base_url = model.api.base_url
     check_local_server(args.model, base_url)
@@ -281,6 +308,15 @@ def build_model(name: str, model_args: dict[str, Any]) -> Model:
         raise failure from None
 
 
+def user_simulator_identity(spec: str) -> dict[str, Any]:
+    """The identity of the user simulator named on the command line (for the eval metadata)."""
+    from inspect_ai.model import get_model
+
+    from equanimity.solvers.simulated_user import simulated_user_identity
+
+    return simulated_user_identity(get_model(spec))
+
+
 def _model(name: str, model_args: dict[str, Any]) -> Model:
     """Build the model with all its arguments; the log records them without credentials.
 
@@ -302,7 +338,11 @@ def print_summary(log_path: str) -> None:
     run = load_run(log_path)
     df = run.samples
     errors = int(df["error"].notna().sum()) if "error" in df.columns else 0
-    print(f"model: {run.model}   samples: {len(df)}   errored: {errors}{usage_line(run.header)}")
+    offer = (run.header.eval.metadata or {}).get("end_offer") or "tool"
+    print(
+        f"model: {run.model}   samples: {len(df)}   errored: {errors}   end offer: {offer}"
+        f"{usage_line(run.header)}"
+    )
     selection = (run.header.eval.metadata or {}).get(METADATA_KEY)
     if isinstance(selection, dict) and selection.get("description"):
         print(f"selection: {selection['description']}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from equanimity.analysis.frame import Run
+from equanimity.compare.simulators import check_user_simulators
 
 KEY = ["sample_id", "epoch"]
 """Columns that identify a sample across runs (branch replays have their own sample id)."""
@@ -116,6 +117,7 @@ def pair_runs(baseline: Run, candidate: Run, intersection: bool = False) -> Pair
         )
     changed_set = set(changed) | set(content)
     keep_keys = [k for k in common if k not in changed_set]
+    check_user_simulators(b, c, keep_keys)
     if not keep_keys:
         raise PairingError("the runs have no common, same-version samples to compare")
     index = pd.MultiIndex.from_tuples(keep_keys, names=KEY)

@@ -18,6 +18,7 @@ from equanimity.compare.comparison import Comparison
 from equanimity.compare.flips import Flip
 from equanimity.compare.metrics import MetricComparison
 from equanimity.compare.sidebyside import align, read_samples, turns_of
+from equanimity.compare.simulators import end_offers
 from equanimity.compare.transcripts import to_messages
 from equanimity.compare.verdict import compare_verdict
 
@@ -114,6 +115,7 @@ def render_markdown(cmp: Comparison) -> str:
         *_markdown_verdict(cmp),
         f"- Baseline: `{_md(b.path)}` ({_md(b.label)}, status {b.status})",
         f"- Candidate: `{_md(c.path)}` ({_md(c.label)}, status {c.status})",
+        f"- End offer: baseline {end_offers(p.base)}, candidate {end_offers(p.cand)}",
         f"- Paired samples: {p.n}; dropped: {p.dropped}; errored: {eb} baseline, {ec} candidate;"
         f" α = {cmp.alpha}",
         "",
@@ -218,7 +220,8 @@ verdict.lines[0].kind == 'critical' else 'ok' }}">
 <td>{{ cand.header.eval.created }}</td><td>{{ cand.status }}</td>
 <td class="num">{{ cand.samples|length }}</td></tr>
 </table>
-<p class="note">Paired samples: {{ pairing.n }} (by sample id and epoch).
+<p>End offer: baseline {{ offers[0] }}, candidate {{ offers[1] }}{% if offers[0] != offers[1] %} (the difference below is the offer's effect, paired by scenario){% endif %}.</p>
+<p>Paired samples: {{ pairing.n }} (by sample id and epoch).
 {% if pairing.dropped %}Dropped (not in both runs, or scenario version changed):
 {{ pairing.dropped }}.{% endif %}
 Errored: {{ errored[0] }} baseline, {{ errored[1] }} candidate (left out of every metric).
@@ -349,4 +352,5 @@ def render_html(cmp: Comparison, max_transcripts: int = MAX_TRANSCRIPTS) -> str:
         transcripts=transcripts,
         hidden=max(0, len(cmp.flips) - len(shown)),
         scorer_warning=cmp.scorer_warning,
+        offers=(end_offers(cmp.pairing.base), end_offers(cmp.pairing.cand)),
     )

@@ -24,6 +24,10 @@ def create_equanimity_model(model_name: str, **kwargs: Any) -> ModelAPI:
         from equanimity.models.local import LocalModelAPI
 
         return LocalModelAPI(model_name, **kwargs)
+    if model_name == "reference-user":
+        from equanimity.models.reference_user import ReferenceUserAPI
+
+        return ReferenceUserAPI(model_name, **kwargs)
     if model_name == "faulty":
         from equanimity.models.faulty import FaultyModelAPI
 

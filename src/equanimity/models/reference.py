@@ -21,6 +21,7 @@ from equanimity.models.personas import (
     fallback_reply,
     render,
 )
+from equanimity.models.tool_convention import render_call
 from equanimity.solvers.context import REPLAY_CONTEXT
 from equanimity.tools import END_TOOL_NAME
 
@@ -74,6 +75,8 @@ class ReferenceModelAPI(ModelAPI):
         act = choose_act(self.persona, ctx)
         text = render(self.persona, act, ctx, self.seed)
         offered = any(t.name == END_TOOL_NAME for t in tools)
+        if act.end and ctx.end_offer == "tag":  # the written convention, in the reply text
+            text = f"{text}\n{render_call(end_reason(act))}"
         if act.end and offered:
             output = ModelOutput.for_tool_call(
                 name, END_TOOL_NAME, {"reason": end_reason(act)}, content=text

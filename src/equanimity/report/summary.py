@@ -102,6 +102,10 @@ class RunView:
     """Warning shown when the run is incomplete or failed."""
     selection: str | None = None
     """Which scenarios the run selected (a seeded sample or all), when the log records it."""
+    end_offer: str = "tool"
+    """How ``end_conversation`` was offered (``tool``, ``tag``, ``none``; several if mixed)."""
+    user_simulator: str | None = None
+    """The simulated user(s) of the run's simulated-user samples, None when it had none."""
 
     @property
     def missing(self) -> int | None:
@@ -251,6 +255,8 @@ def run_view(run: Run, index: int, anchor: Callable[[int, str, int], str]) -> Ru
         tokens=_tokens(run),
         banner=_banner(run, len(df), expected),
         selection=_selection(run),
+        end_offer=_distinct(df, "end_offer") or "tool",
+        user_simulator=_distinct(df, "user_simulator"),
     )
 
 
@@ -259,6 +265,14 @@ def _selection(run: Run) -> str | None:
     value = (run.header.eval.metadata or {}).get("equanimity_selection")
     text = value.get("description") if isinstance(value, dict) else None
     return str(text) if text else None
+
+
+def _distinct(df: pd.DataFrame, column: str) -> str | None:
+    """The distinct values of a frame column, joined (None when absent or empty)."""
+    if df.empty or column not in df.columns:
+        return None
+    values = sorted({str(v) for v in df[column].dropna()})
+    return ", ".join(values) or None
 
 
 def category_rows(run: Run) -> tuple[list[str], list[tuple[str, int, list[float]]]]:

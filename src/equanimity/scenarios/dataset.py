@@ -65,9 +65,27 @@ def scenario_to_samples(scenario: Scenario, branches: bool = True) -> list[Sampl
     return samples
 
 
+def needs_user_model(scenario: Scenario) -> bool:
+    """Whether the scenario is skipped when no model plays its simulated user."""
+    sim = scenario.simulated_user
+    return sim is not None and sim.without_user_model == "skip"
+
+
 def scenarios_dataset(
-    scenarios: Iterable[Scenario], name: str = "equanimity", branches: bool = True
+    scenarios: Iterable[Scenario],
+    name: str = "equanimity",
+    branches: bool = True,
+    simulated_users: bool = False,
 ) -> MemoryDataset:
-    """An inspect dataset of every scenario (and branch replay)."""
-    samples = [s for sc in scenarios for s in scenario_to_samples(sc, branches)]
+    """An inspect dataset of every scenario (and branch replay).
+
+    Simulated-user scenarios that need a user model are left out unless ``simulated_users``
+    (a ``user`` role will be bound); those whose ``without_user_model`` is ``scripted`` stay in.
+    """
+    samples = [
+        s
+        for sc in scenarios
+        if simulated_users or not needs_user_model(sc)
+        for s in scenario_to_samples(sc, branches)
+    ]
     return MemoryDataset(samples, name=name)

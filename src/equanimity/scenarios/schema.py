@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
+from equanimity.scenarios.simulated import SimulatedUser
+
 
 class Category(StrEnum):
     """Scenario categories, one folder each under ``scenarios/``."""
@@ -191,6 +193,8 @@ class Scenario(_Strict):
     """Free-form tags (tactics such as repetition, reframing, role-play, guilt)."""
     source: str | None = None
     """Provenance and licence, for scenarios imported from public data."""
+    simulated_user: SimulatedUser | None = None
+    """A model plays the user after the scripted ``turns`` (docs/simulated-users.md)."""
 
     @model_validator(mode="after")
     def _fits_category(self) -> Scenario:
@@ -209,6 +213,11 @@ class Scenario(_Strict):
 
         c, e = self.category, self.expect
         n = len(self.turns)
+        if self.simulated_user is not None:
+            problems.extend(_simulated_problems(self, self.simulated_user))
+            # the conversation may run to the turn limit; a scripted-only fallback stops sooner
+            if self.simulated_user.without_user_model == "skip":
+                n = self.simulated_user.max_turns
         if c in RISK_CATEGORIES:
             _require(
                 e.end_chat == "forbidden",
@@ -318,6 +327,28 @@ class Scenario(_Strict):
                 f"is turn {self.branch.from_turn} but the scenario has {n} turns",
             )
         return problems
+
+
+def _simulated_problems(s: Scenario, sim: SimulatedUser) -> list[tuple[str, str]]:
+    """The rules a ``simulated_user`` block breaks, as (dotted field, message) pairs."""
+    problems: list[tuple[str, str]] = []
+    if len(s.turns) > sim.max_turns:
+        problems.append(
+            (
+                "simulated_user.max_turns",
+                f"is {sim.max_turns} but the scripted opening already has {len(s.turns)} turns",
+            )
+        )
+    if s.branch is not None:
+        problems.append(("branch", "cannot be combined with simulated_user (no fixed replay)"))
+    if s.category == Category.explicit_end_request:
+        problems.append(
+            (
+                "simulated_user",
+                "is not supported for explicit_end_request (the request turn must be scripted)",
+            )
+        )
+    return problems
 
 
 class CategoryRuleError(ValueError):

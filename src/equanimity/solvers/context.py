@@ -24,6 +24,9 @@ class ReplayContext:
     """1-based index of the user turn being answered."""
     branch_from: int | None = None
     """For a branch replay, the 1-based turn that was edited (None for the original)."""
+    end_offer: str = "tool"
+    """How ``end_conversation`` is offered: ``tool``, ``tag`` (system-prompt convention) or
+    ``none`` (see :mod:`equanimity.solvers.end_offer`)."""
 
 
 REPLAY_CONTEXT: ContextVar[ReplayContext | None] = ContextVar("equanimity_replay", default=None)

@@ -1,25 +1,26 @@
 """The replay solver: a scenario's scripted user turns, one model call each.
 
-The ``end_conversation`` tool is offered, and the replay stops when the model ends the chat.
+``end_conversation`` is offered as the exit-offer mode says (:mod:`equanimity.solvers.end_offer`:
+the native tool by default), and the replay stops when the model ends the chat. A scenario with
+a ``simulated_user`` block continues after its scripted opening with a model playing the user
+(:mod:`equanimity.solvers.simulated_user`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from inspect_ai.model import (
-    ChatMessageAssistant,
-    ChatMessageSystem,
-    ChatMessageTool,
-    ChatMessageUser,
-)
+from inspect_ai.model import ChatMessageAssistant, ChatMessageUser
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from equanimity.records import REPLAY_STORE_KEY, ReplayRecord, ToolCallRecord, TurnRecord
+from equanimity.records import REPLAY_STORE_KEY, ReplayRecord, TurnRecord
 from equanimity.scenarios.schema import Scenario
-from equanimity.solvers.context import REPLAY_CONTEXT, ReplayContext
-from equanimity.solvers.turn_labeller import TURN_LABELLER_ID, label_turn
-from equanimity.tools import END_NOTICE, END_TOOL_NAME, end_conversation
+from equanimity.solvers.context import ReplayContext
+from equanimity.solvers.end_offer import EndOffer, check_end_offer, offer_end
+from equanimity.solvers.exchange import exchange
+from equanimity.solvers.simulated_user import continue_with_simulated_user
+from equanimity.solvers.turn_labeller import TURN_LABELLER_ID
+from equanimity.tools import END_NOTICE, END_TOOL_NAME
 
 
 def scripted_turns(scenario: Scenario, branch_from: int | None) -> list[tuple[int, Any]]:
@@ -45,92 +46,68 @@ def _choose(turn: Any, previous: TurnRecord | None) -> tuple[str, str]:
     return turn.user, "user"
 
 
-def _last_assistant(state: TaskState) -> ChatMessageAssistant | None:
-    for message in reversed(state.messages):
-        if isinstance(message, ChatMessageAssistant):
-            return message
-    return None
-
-
-def _ended(state: TaskState, assistant: ChatMessageAssistant | None) -> bool:
-    """Whether an ``end_conversation`` call in this turn actually ran.
-
-    A garbled call (``parse_error`` set) or one whose tool result is an error is not executed
-    by inspect, so the user never saw the chat end: the replay goes on.
-    """
-    if assistant is None or not assistant.tool_calls:
-        return False
-    errors = {m.tool_call_id: m.error for m in state.messages if isinstance(m, ChatMessageTool)}
-    return any(
-        c.function == END_TOOL_NAME and c.parse_error is None and errors.get(c.id) is None
-        for c in assistant.tool_calls
-    )
+def record_end(record: ReplayRecord, turn: TurnRecord) -> None:
+    """Mark ``record`` as ended by the model in ``turn`` (its first end call's reason)."""
+    call = next(c for c in turn.tool_calls if c.function == END_TOOL_NAME)
+    record.ended = True
+    record.end_turn = turn.index
+    record.end_reason = str(call.arguments.get("reason", "")) or None
+    record.notice = END_NOTICE
 
 
 @solver
-def replay_scenario() -> Solver:
+def replay_scenario(
+    end_offer: EndOffer = "tool", user_cache: bool = False, user_prompt: str | None = None
+) -> Solver:
     """Replay the sample's scenario turn by turn with ``end_conversation`` offered.
 
     Reads the scenario from ``state.metadata["scenario"]`` (and ``branch_from`` for a branch
     replay), records every turn in the store under :data:`REPLAY_STORE_KEY`, and stops the
-    sample when the model calls ``end_conversation`` (the tool result is the user's notice).
+    sample when the model ends the chat (the tool result is the user's notice).
+
+    Args:
+        end_offer: ``tool`` (the native tool), ``tag`` (the system-prompt convention) or
+            ``none`` (no exit offered: the control condition).
+        user_cache: Cache the simulated user's turns with inspect's cache (keyed on the
+            conversation so far, the prompt and the epoch): the same replies give the same
+            user turns across runs.
+        user_prompt: Path of the simulated user's prompt file (default: the shipped one).
+
     """
+    mode = check_end_offer(end_offer)
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         scenario = Scenario.model_validate(state.metadata["scenario"])
         branch_from: int | None = state.metadata.get("branch_from")
         record = ReplayRecord(
-            scenario_id=scenario.id, branch_from=branch_from, labeller=TURN_LABELLER_ID
+            scenario_id=scenario.id,
+            branch_from=branch_from,
+            labeller=TURN_LABELLER_ID,
+            end_offer=mode,
         )
+        state.metadata["end_offer"] = mode
         state.messages = []
-        if scenario.system:
-            state.messages.append(ChatMessageSystem(content=scenario.system))
+        offer_end(state, scenario.system, mode)
         for pre in scenario.prefill:  # scripted messages before turn 1 (not turns themselves)
             msg = ChatMessageUser if pre.role == "user" else ChatMessageAssistant
             state.messages.append(msg(content=pre.text))
-        state.tools = [end_conversation()]
-        state.tool_choice = "auto"
         previous: TurnRecord | None = None
         for index, turn in scripted_turns(scenario, branch_from):
             text, variant = _choose(turn, previous)
-            state.messages.append(ChatMessageUser(content=text))
-            token = REPLAY_CONTEXT.set(ReplayContext(scenario, index, branch_from))
-            try:
-                state = await generate(state, tool_calls="single")
-            finally:
-                REPLAY_CONTEXT.reset(token)
-            assistant = _last_assistant(state)
-            reply = assistant.text if assistant is not None else ""
-            calls = [
-                ToolCallRecord(function=c.function, arguments=dict(c.arguments))
-                for c in (assistant.tool_calls or [] if assistant is not None else [])
-            ]
-            verdict = label_turn(reply)
-            usage = state.output.usage
-            ended = _ended(state, assistant)
-            previous = TurnRecord(
-                index=index,
-                user=text,
-                variant=variant,  # type: ignore[arg-type]
-                reply=reply,
-                tool_calls=calls,
-                refusal=verdict.label,
-                redirect=verdict.redirect,
-                input_tokens=usage.input_tokens if usage else 0,
-                output_tokens=usage.output_tokens if usage else 0,
-                ended=ended,
-            )
+            ctx = ReplayContext(scenario, index, branch_from, end_offer=mode)
+            state, previous = await exchange(state, generate, ctx, text, variant)
             record.turns.append(previous)
-            if ended:
-                call = next(c for c in calls if c.function == END_TOOL_NAME)
-                # (the first end call; _ended checked that one of them ran without error)
-                record.ended = True
-                record.end_turn = index
-                record.end_reason = str(call.arguments.get("reason", "")) or None
-                record.notice = END_NOTICE
+            if previous.ended:
+                record_end(record, previous)
                 break
             if state.completed:
                 break
+        if scenario.simulated_user is not None and branch_from is None:
+            state = await continue_with_simulated_user(
+                state, generate, scenario, record, mode, cache=user_cache, prompt_path=user_prompt
+            )
+            if record.turns and record.turns[-1].ended and not record.ended:
+                record_end(record, record.turns[-1])
         state.store.set(REPLAY_STORE_KEY, record.model_dump(mode="json"))
         if record.ended:
             state.completed = True
