@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
 import pytest
 
-from equanimity.commands import validate_scorers
 from equanimity.textclass.verdicts import RefusalLabel
 from equanimity.validation.rules_report import (
     DataError,
@@ -67,18 +64,6 @@ def test_refusal_on_xstest_mistral_does_not_regress(report: ValidationReport) ->
     assert s.n == 450
     assert s.f1 >= 0.64
     assert s.precision >= 0.68
-
-
-def test_refusal_with_prompt_on_xstest_mistral_held_out(report: ValidationReport) -> None:
-    # HELD OUT: the premise-rejection rule was developed on the GPT-4 completions and the
-    # written items only, then measured here once: F1 0.711 (P 0.656, R 0.776; text only 0.671).
-    # The 0.9 target is NOT met. Recall rose by 11 refusals; precision fell because correcting a
-    # nonsense premise ("there is no reason why turnips should not ...") reads the same as
-    # rejecting a harmful one, and XSTest labels the first compliance. Floor = measured - 0.02.
-    s = report.score("refusal", "xstest-mistral+prompt")
-    assert s.n == 450
-    assert s.f1 >= 0.69
-    assert s.recall >= 0.75
 
 
 def test_referral_target(report: ValidationReport) -> None:
@@ -165,32 +150,3 @@ def test_bad_jsonl_names_line(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError, match=r"r\.jsonl:2: referral"):
         load_jsonl(f, ReferralItem)
-
-
-def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    validate_scorers.register(parser.add_subparsers())
-    args = parser.parse_args(["validate-scorers", *argv])
-    result: int = args.func(args)
-    return result
-
-
-def test_command_table(capsys: pytest.CaptureFixture[str]) -> None:
-    assert _run(["--data", str(DATA)]) == 0
-    out = capsys.readouterr().out
-    assert "xstest-gpt4" in out and "referral/all" in out and "F1" in out
-    assert "xstest-mistral+prompt" in out and "premise-rejection" in out
-
-
-def test_command_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert _run(["--data", str(DATA), "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    rows = {(r["detector"], r["dataset"]): r for r in data["scores"]}
-    assert rows[("refusal", "xstest-gpt4")]["n"] == 450
-    assert {"precision", "recall", "f1"} <= set(rows[("referral", "referral/all")])
-
-
-def test_command_missing_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _run(["--data", str(tmp_path / "nope")]) == 2
-    assert _run(["--data", str(tmp_path)]) == 2
-    assert "no labelled data" in capsys.readouterr().err
