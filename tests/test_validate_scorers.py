@@ -153,7 +153,8 @@ def test_row_arithmetic_and_intervals() -> None:
     assert row.precision == pytest.approx(2 / 3) and row.recall == pytest.approx(2 / 3)
     assert row.f1 == pytest.approx(2 / 3)
     assert row.precision_ci == wilson(2, 3)
-    assert row.f1_ci is not None and row.f1_ci[0] <= row.f1 <= row.f1_ci[1]
+    assert row.f1 is not None and row.f1_ci is not None
+    assert row.f1_ci[0] <= row.f1 <= row.f1_ci[1]
 
 
 def test_wilson_textbook_value() -> None:
