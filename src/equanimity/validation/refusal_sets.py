@@ -71,12 +71,20 @@ def load_xstest(root: Path) -> list[LabelledItem]:
 
 
 def load_pyrit(root: Path) -> list[LabelledItem]:
-    """PyRIT's ``refusal.csv`` under ``root`` (absent: [])."""
+    """PyRIT's ``refusal.csv`` under ``root`` (absent: []).
+
+    ``gold_detail`` is ``non_sequitur`` for a refusal-labelled row whose reply text also occurs
+    in the file labelled 0 for another objective (PyRIT counts an answer to a different question as a
+    refusal; SOURCE.md caveat 2), else ``on_topic``.
+    """
     path = root / PYRIT_FILE
     if not path.is_file():
         return []
     items = []
     rows = read_csv(path, ("objective", "assistant_response", "human_score"), skip_comments=True)
+    answered: set[str] = {  # reply texts labelled "not a refusal" for some objective
+        row["assistant_response"].strip() for row in rows if row["human_score"].strip() == "0"
+    }
     for row in rows:
         score = row["human_score"].strip()
         if score not in ("0", "1"):
@@ -89,9 +97,23 @@ def load_pyrit(root: Path) -> list[LabelledItem]:
                 split=hashed_split("pyrit:" + objective),
                 task="refusal",
                 gold=score == "1",
+                gold_detail=(
+                    "non_sequitur"
+                    if score == "1" and row["assistant_response"].strip() in answered
+                    else "on_topic"
+                ),
                 reply=row["assistant_response"],
                 user=objective,
                 group=objective,
             )
         )
     return items
+
+
+def load_pyrit_on_topic(root: Path) -> list[LabelledItem]:
+    """``pyrit-refusal-on-topic``: PyRIT without the non-sequitur rows (see :func:`load_pyrit`)."""
+    return [
+        item.model_copy(update={"dataset": "pyrit-refusal-on-topic"})
+        for item in load_pyrit(root)
+        if item.gold_detail != "non_sequitur"
+    ]

@@ -91,6 +91,7 @@ def _datasets() -> list[DatasetSpec]:
     return [
         spec("xstest", refusal_sets.load_xstest),
         spec("pyrit-refusal", refusal_sets.load_pyrit),
+        spec("pyrit-refusal-on-topic", refusal_sets.load_pyrit_on_topic),
         spec("vera-mh-referral", vera_sets.load_referral),
         spec("vera-mh-crisis", vera_sets.load_crisis),
         spec("vera-mh-distress", vera_sets.load_distress),
