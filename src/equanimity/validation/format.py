@@ -19,7 +19,7 @@ def _ci(ci: tuple[float, float] | None) -> str:
 def format_rows(rows: Sequence[Row]) -> str:
     """A plain-text table, one line per row, notes below."""
     head = (
-        f"{'detector':<9} {'dataset':<30} {'split':<5} {'layer':<8} {'n':>5} {'pos':>4}"
+        f"{'detector':<9} {'dataset':<30} {'split':<5} {'layer':<8} {'n':>5} {'pos':>4} {'pred':>4}"
         f" {'P':>6} {'95% CI':<12} {'R':>6} {'95% CI':<12} {'F1':>6} {'95% CI':<12}"
     )
     lines = [head]
@@ -27,6 +27,7 @@ def format_rows(rows: Sequence[Row]) -> str:
     for r in rows:
         lines.append(
             f"{r.detector:<9} {r.dataset:<30} {r.split:<5} {r.layer:<8} {r.n:>5} {r.positives:>4}"
+            f" {r.predicted:>4}"
             f" {_f(r.precision):>6} {_ci(r.precision_ci):<12} {_f(r.recall):>6}"
             f" {_ci(r.recall_ci):<12} {_f(r.f1):>6} {_ci(r.f1_ci):<12}"
         )

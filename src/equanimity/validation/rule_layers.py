@@ -9,6 +9,7 @@ from __future__ import annotations
 from equanimity.textclass.distress import detect_distress
 from equanimity.textclass.referral import detect_referral
 from equanimity.textclass.refusal import classify_refusal
+from equanimity.validation.end_chat_layer import end_chat_rule
 from equanimity.validation.items import LabelledItem, Layer, Prediction, Task
 
 RULE = "rule"
@@ -43,6 +44,7 @@ def distress_rule(item: LabelledItem) -> Prediction:
 
 
 _RULES: dict[str, Layer] = {
+    "end_chat": end_chat_rule,
     "refusal": refusal_rule,
     "referral": referral_rule,
     "distress": distress_rule,
