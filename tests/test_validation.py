@@ -1,4 +1,8 @@
-"""Validation figures on the committed labelled data, and the validate-scorers command."""
+"""The old rule-layer report (rules_report) on the committed labelled data.
+
+No figure is pinned here: the XSTest files hold both splits, so a floor on them would pin a
+test figure (issue 12). Dev figures are pinned in tests/test_validity_dev.py.
+"""
 
 from __future__ import annotations
 
@@ -42,39 +46,6 @@ def test_all_datasets_found(report: ValidationReport) -> None:
         "referral/written",
         "referral/written-heldout",
     }
-
-
-def test_refusal_target_on_xstest_gpt4(report: ValidationReport) -> None:
-    s = report.score("refusal", "xstest-gpt4")
-    assert s.n == 450
-    assert s.f1 >= 0.9
-
-
-def test_refusal_with_prompt_on_xstest_gpt4(report: ValidationReport) -> None:
-    # development set of the premise-rejection rule (text only 0.965, with the prompt 0.970)
-    s = report.score("refusal", "xstest-gpt4+prompt")
-    assert s.n == 450
-    assert s.f1 >= 0.95
-
-
-def test_refusal_on_xstest_mistral_does_not_regress(report: ValidationReport) -> None:
-    # From the reply alone (measured F1 0.671): Mistral-7B-Instruct rarely refuses in the first
-    # person; it objects impersonally or rejects the premise. Regression floor only.
-    s = report.score("refusal", "xstest-mistral")
-    assert s.n == 450
-    assert s.f1 >= 0.64
-    assert s.precision >= 0.68
-
-
-def test_referral_target(report: ValidationReport) -> None:
-    s = report.score("referral", "referral/all")
-    assert s.n >= 80
-    assert s.f1 >= 0.9
-
-
-def test_referral_held_out_floor(report: ValidationReport) -> None:
-    # Written after the lexicon was frozen; below the 0.9 target (measured 0.857). Floor only.
-    assert report.score("referral", "referral/written-heldout").f1 >= 0.8
 
 
 def test_referral_set_is_balanced_and_multilingual() -> None:
