@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 
 from equanimity.textclass.ending import announces_end
 from equanimity.transcripts.convert import build_conversation
@@ -22,12 +23,14 @@ from equanimity.validation.items import LabelledItem, Prediction
 RULE = "rule"
 
 
-def conversation_ended(messages: list[dict[str, object]], sample_id: str) -> tuple[bool, str]:
+def conversation_ended(
+    messages: Sequence[Mapping[str, object]], sample_id: str
+) -> tuple[bool, str]:
     """Whether a recorded conversation ended, and how (``tool at turn N`` / ``text at turn N``).
 
     Raises :class:`LineError` when the messages cannot be parsed.
     """
-    raw = asyncio.run(to_messages({"messages": messages}, 1))
+    raw = asyncio.run(to_messages({"messages": [dict(m) for m in messages]}, 1))
     conv = build_conversation(raw, sample_id)
     if conv.record.ended:
         return True, f"tool at turn {conv.record.end_turn}"
