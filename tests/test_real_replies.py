@@ -145,7 +145,7 @@ def test_written_dev_rows(item_id: str, distress: bool) -> None:
 
 
 def test_transcript_path_sees_tool_and_text_ends() -> None:
-    tool_end = [
+    tool_end: list[dict[str, object]] = [
         {"role": "user", "content": "You are worthless."},
         {
             "role": "assistant",
