@@ -11,6 +11,7 @@ from equanimity.validation.format import format_misses, format_rows, rows_json
 from equanimity.validation.readers import DataError
 from equanimity.validation.registry import LAYERS
 from equanimity.validation.rows import evaluate
+from equanimity.validation.table import markdown
 from equanimity.yaml_source import SourceError
 
 
@@ -47,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="only datasets whose name starts with PREFIX (repeatable)",
     )
     p.add_argument("--json", action="store_true", help="print the rows as JSON objects")
+    p.add_argument(
+        "--markdown", action="store_true", help="print the rows as a markdown validity table"
+    )
     p.add_argument("--misses", action="store_true", help="also list every miss (ids, replies)")
     p.set_defaults(func=run)
 
@@ -68,7 +72,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"validate-scorers: no labelled data found under {root}", file=sys.stderr)
         return 2
     rows = [e.row for e in evals]
-    print(rows_json(rows) if args.json else format_rows(rows))
+    if args.json:
+        print(rows_json(rows))
+    elif args.markdown:
+        print(markdown(rows), end="")
+    else:
+        print(format_rows(rows))
     if args.misses:
         print(format_misses(evals), file=sys.stderr if args.json else sys.stdout)
     return 0
