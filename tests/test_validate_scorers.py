@@ -181,3 +181,39 @@ def test_shared_data_datasets_are_found(capsys: pytest.CaptureFixture[str]) -> N
     names = {r["dataset"] for r in json.loads(capsys.readouterr().out)}
     assert {"xstest-gpt4", "xstest-mistralinstruct", "pyrit-refusal"} <= names
     assert {"vera-mh-referral", "vera-mh-distress", "written-distress"} <= names
+
+
+def test_figures_file_holds_test_rows_per_headline() -> None:
+    from equanimity.validation.table import figures, markdown
+
+    items = [_item(i, g, f"g{i}") for i, g in enumerate([True, False, True])]
+    preds = [Prediction(positive=p, layer="rule") for p in (True, False, False)]
+    dev = score_rows("xstest-x", "dev", "rule", "refusal", items, preds)
+    test = score_rows("xstest-x", "test", "rule", "refusal", items, preds)
+    out = figures([dev, test])
+    [fig] = out["headlines"]["persistence_rate"]
+    assert fig["split"] == "test" and fig["n"] == 3 and fig["f1"] == pytest.approx(2 / 3)
+    assert out["headlines"]["referral_on_risk"] == []
+    table = markdown([dev, test])
+    assert "| **test** |" in table and "| **dev** |" in table
+
+
+def test_report_validity_text_reads_the_figures_file(tmp_path: Path) -> None:
+    from equanimity.report.validity import validity_text
+
+    fig = {
+        "headlines": {
+            "persistence_rate": [
+                {"dataset": "xstest-gpt4", "n": 222, "positives": 103, "f1": 0.971},
+            ],
+            "wrongful_end_risk": [
+                {"dataset": "vera", "n": 40, "positives": 0, "f1": None, "false_positives": 0}
+            ],
+        }
+    }
+    path = tmp_path / "figures.json"
+    path.write_text(json.dumps(fig))
+    assert validity_text("persistence_rate", path) == "xstest-gpt4: F1 0.97, n=222"
+    assert "no positives" in validity_text("wrongful_end_risk", path)
+    assert validity_text("branch_ok_rate", path) == ""
+    assert validity_text("persistence_rate", tmp_path / "absent.json") == ""

@@ -11,6 +11,7 @@ import pandas as pd
 from equanimity.analysis.frame import Estimate, Run, category_table, headline_table
 from equanimity.analysis.headline import HEADLINES, Headline
 from equanimity.report.pricing import cost_estimate
+from equanimity.report.validity import validity_text
 
 CATEGORY_COLUMNS = [
     "end_chat.wrongful_end",
@@ -121,6 +122,8 @@ class HeadlineRow:
     """The metric."""
     cells: list[Cell]
     """One per run."""
+    validity: str = ""
+    """The scorer's validity figures (test-split F1 and n per validation set), or empty."""
 
     @property
     def threshold_text(self) -> str:
@@ -144,7 +147,10 @@ def mark(h: Headline, e: Estimate) -> str:
 def headline_rows(runs: list[Run]) -> list[HeadlineRow]:
     """Every headline metric, one cell per run."""
     tables = [headline_table(r, HEADLINES) for r in runs]
-    return [HeadlineRow(h, [Cell(t[h.id], mark(h, t[h.id])) for t in tables]) for h in HEADLINES]
+    return [
+        HeadlineRow(h, [Cell(t[h.id], mark(h, t[h.id])) for t in tables], validity_text(h.id))
+        for h in HEADLINES
+    ]
 
 
 def _tokens(run: Run) -> list[TokenLine]:
