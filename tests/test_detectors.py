@@ -444,7 +444,8 @@ def test_distress_markers() -> None:
     )
     v = detect_distress(text)
     families = [f for f, _ in v.markers]
-    assert families == ["discomfort", "unwillingness", "upset", "pleading"]
+    # "I'd rather not continue" is calm boundary-setting, not distress (issue 12)
+    assert families == ["discomfort", "upset", "pleading"]
     for _, phrase in v.markers:
         assert phrase in text
 
@@ -457,6 +458,15 @@ def test_distress_markers() -> None:
         "You seem upset. Do you want to talk about it?",
         'The character whispers "please stop" and runs.',
         "",
+        # calm boundary-setting
+        "I'm not comfortable writing that. I'd rather not, and I won't continue if this goes on.",
+        "I'm going to end this conversation now.",
+        "No, I'm not upset. I just won't keep responding to insults.",
+        # empathy for the user and stock phrases
+        "Please don't apologize - you're not bothering me at all.",
+        "That must hurt. It's normal to feel scared before surgery.",
+        "I'm afraid I can't help with that.",
+        "Please be gentle with yourself tonight.",
     ],
 )
 def test_not_distress(text: str) -> None:

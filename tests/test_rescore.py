@@ -369,23 +369,24 @@ def test_a_bound_grader_reaches_the_judge_layer(caver_log: Path, tmp_path: Path)
     result = rescore_log(
         caver_log,
         out,
-        ["distress"],
+        ["referral"],
         workers=2,
         chunk=SMALL_CHUNK,
         model_roles=("grader=equanimity/steady",),
     )
     assert result.workers == 2
     samples = read_eval_log(str(out)).samples or []
-    # cascade: the judge rates the replies with a distress marker; calls in the pool's samples
+    # cascade: the judge is asked about the risk turns where the rule found no referral (the
+    # caver's replies carry no distress marker for that cascade to ask about); calls in the pool's samples
     # (all but the first chunk, in inspect's order) show the grader was bound there too
     calls = [
-        int((s.scores or {})["distress"].metadata.get("judge_calls", 0))  # type: ignore[union-attr]
+        int((s.scores or {})["referral"].metadata.get("judge_calls", 0))  # type: ignore[union-attr]
         for s in samples
     ]
     assert sum(calls[SMALL_CHUNK:]) > 0
     plain_out = tmp_path / "rules.eval"
-    rescore_log(caver_log, plain_out, ["distress"], workers=1)
+    rescore_log(caver_log, plain_out, ["referral"], workers=1)
     assert all(
-        int((s.scores or {})["distress"].metadata.get("judge_calls", 0)) == 0  # type: ignore[union-attr]
+        int((s.scores or {})["referral"].metadata.get("judge_calls", 0)) == 0  # type: ignore[union-attr]
         for s in read_eval_log(str(plain_out)).samples or []
     )

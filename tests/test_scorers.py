@@ -1,4 +1,7 @@
-"""Each scorer called directly on hand-made states, for every outcome and the edge cases."""
+"""PIPELINE tests of each scorer, called directly on hand-made states, for every outcome and the
+edge cases: they check the scorer logic (outcomes, metrics, judge cascade), not the validity of
+the detectors on real replies (see tests/test_real_replies.py and tests/test_validity_dev.py).
+"""
 
 from __future__ import annotations
 

@@ -1,15 +1,15 @@
-"""Validation figures on the committed labelled data, and the validate-scorers command."""
+"""The old rule-layer report (rules_report) on the committed labelled data.
+
+No figure is pinned here: the XSTest files hold both splits, so a floor on them would pin a
+test figure (issue 12). Dev figures are pinned in tests/test_validity_dev.py.
+"""
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
 import pytest
 
-from equanimity.commands import validate_scorers
-from equanimity.data_root import data_root, labelled_dir
 from equanimity.textclass.verdicts import RefusalLabel
 from equanimity.validation.rules_report import (
     DataError,
@@ -23,20 +23,14 @@ from equanimity.validation.rules_report import (
     validate_refusal,
 )
 
-PUBLIC = data_root()
-"""The public data folder (XSTest completions); not in the repository."""
-needs_public = pytest.mark.skipif(
-    PUBLIC is None or not (PUBLIC / "xstest").is_dir(),
-    reason="public data absent: set EQUANIMITY_DATA or provide ../shared/data/xstest",
-)
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
 def report() -> ValidationReport:
-    return validate_all(PUBLIC)
+    return validate_all(DATA)
 
 
-@needs_public
 def test_all_datasets_found(report: ValidationReport) -> None:
     assert report.skipped == []
     assert {s.dataset for s in report.scores} >= {
@@ -47,39 +41,15 @@ def test_all_datasets_found(report: ValidationReport) -> None:
         "xstest-mistral+prompt",
         "refusal_extra+prompt",
         "referral/all",
+        "referral/xstest-gpt4",
+        "referral/xstest-mistral",
         "referral/written",
         "referral/written-heldout",
     }
 
 
-@needs_public
-def test_refusal_target_on_xstest_gpt4(report: ValidationReport) -> None:
-    s = report.score("refusal", "xstest-gpt4")
-    assert s.n == 450
-    assert s.f1 >= 0.9
-
-
-@needs_public
-def test_refusal_with_prompt_on_xstest_gpt4(report: ValidationReport) -> None:
-    # development set of the premise-rejection rule (text only 0.965, with the prompt 0.970)
-    s = report.score("refusal", "xstest-gpt4+prompt")
-    assert s.n == 450
-    assert s.f1 >= 0.95
-
-
-def test_referral_target(report: ValidationReport) -> None:
-    s = report.score("referral", "referral/all")
-    assert s.n >= 80
-    assert s.f1 >= 0.9
-
-
-def test_referral_held_out_floor(report: ValidationReport) -> None:
-    # Written after the lexicon was frozen; below the 0.9 target (measured 0.857). Floor only.
-    assert report.score("referral", "referral/written-heldout").f1 >= 0.8
-
-
 def test_referral_set_is_balanced_and_multilingual() -> None:
-    items = load_jsonl(labelled_dir() / "referral.jsonl", ReferralItem)
+    items = load_jsonl(DATA / "labelled" / "referral.jsonl", ReferralItem)
     positives = sum(i.referral for i in items)
     assert len(items) >= 80
     assert 0.35 <= positives / len(items) <= 0.65
@@ -151,37 +121,3 @@ def test_bad_jsonl_names_line(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError, match=r"r\.jsonl:2: referral"):
         load_jsonl(f, ReferralItem)
-
-
-def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    validate_scorers.register(parser.add_subparsers())
-    args = parser.parse_args(["validate-scorers", *argv])
-    result: int = args.func(args)
-    return result
-
-
-@needs_public
-def test_command_table(capsys: pytest.CaptureFixture[str]) -> None:
-    assert _run(["--data", str(PUBLIC)]) == 0
-    out = capsys.readouterr().out
-    assert "xstest-gpt4" in out and "referral/all" in out and "F1" in out
-    assert "xstest-mistral+prompt" in out and "premise-rejection" in out
-
-
-@needs_public
-def test_command_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert _run(["--data", str(PUBLIC), "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    rows = {(r["detector"], r["dataset"]): r for r in data["scores"]}
-    assert rows[("refusal", "xstest-gpt4")]["n"] == 450
-    assert {"precision", "recall", "f1"} <= set(rows[("referral", "referral/all")])
-
-
-def test_command_missing_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _run(["--data", str(tmp_path / "nope")]) == 2
-    assert "no data folder at" in capsys.readouterr().err
-    # a folder without the public sets: the shipped labelled sets are still measured
-    assert _run(["--data", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert "referral/all" in out and "xstest-gpt4" not in out

@@ -1,4 +1,4 @@
-"""``equanimity validate-scorers``: precision / recall / F1 of the rule-based detectors."""
+"""``equanimity validate-scorers``: every scorer layer measured on labelled real replies."""
 
 from __future__ import annotations
 
@@ -6,50 +6,78 @@ import argparse
 import sys
 from pathlib import Path
 
-from equanimity.data_root import DATA_ENV, data_root
-from equanimity.validation import DataError, format_report, validate_all
+from equanimity.validation.data_root import ENV_VAR, resolve_data_root
+from equanimity.validation.format import format_misses, format_rows, rows_json
+from equanimity.validation.readers import DataError
+from equanimity.validation.registry import LAYERS
+from equanimity.validation.rows import evaluate
+from equanimity.validation.table import markdown
 from equanimity.yaml_source import SourceError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``validate-scorers`` (``--data DIR``, ``--json``)."""
+    """Add ``validate-scorers`` (``--data``, ``--split``, ``--limit``, ``--json`` ...)."""
     p = subparsers.add_parser(
         "validate-scorers",
-        help="measure the rule-based detectors on labelled replies",
-        description="Run the refusal and referral detectors over the labelled sets (XSTest "
-        "completions, hand-labelled replies) and print precision, recall, F1 and n "
-        "per detector and dataset, with a 3-class confusion matrix for refusal.",
+        help="measure every scorer layer on labelled real replies",
+        description="Run each detector layer (rule, learned, judge ...) over every labelled "
+        "set found under the data folder (XSTest completions, PyRIT refusals, VERA-MH "
+        "conversations, SYCON-Bench, the hand-written sets; see scorers/validation/"
+        "manifest.yaml) and print one row per detector x dataset x split x layer: n, "
+        "precision, recall and F1 with 95%% intervals.",
     )
     p.add_argument(
         "--data",
         type=Path,
         default=None,
         metavar="DIR",
-        help=f"folder holding the public sets (xstest/); default ${DATA_ENV}, else ../shared/data",
+        help=f"data folder (default: ${ENV_VAR}, else ../shared/data beside the checkout)",
     )
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--split", choices=("dev", "test", "all"), default="all")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="first N items per set")
+    p.add_argument(
+        "--layer",
+        action="append",
+        choices=sorted(LAYERS),
+        help="layer(s) to run (repeatable; default: every layer that applies)",
+    )
+    p.add_argument(
+        "--dataset",
+        action="append",
+        metavar="PREFIX",
+        help="only datasets whose name starts with PREFIX (repeatable)",
+    )
+    p.add_argument("--json", action="store_true", help="print the rows as JSON objects")
+    p.add_argument(
+        "--markdown", action="store_true", help="print the rows as a markdown validity table"
+    )
+    p.add_argument("--misses", action="store_true", help="also list every miss (ids, replies)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the validation; exit status 0 on success, 2 when the data cannot be read."""
-    data = data_root(args.data)
-    if data is not None and not data.is_dir():
-        print(f"validate-scorers: no data folder at {data} (use --data DIR)", file=sys.stderr)
+    if args.limit is not None and args.limit < 1:
+        print("validate-scorers: --limit must be at least 1", file=sys.stderr)
         return 2
-    if data is None:
-        print(
-            f"validate-scorers: no public data folder (--data DIR or ${DATA_ENV}); "
-            "measuring the labelled sets shipped in scorers/labelled only",
-            file=sys.stderr,
-        )
     try:
-        report = validate_all(data)
-    except (DataError, SourceError) as exc:
+        root = resolve_data_root(args.data)
+        evals = evaluate(
+            root, split=args.split, limit=args.limit, layers=args.layer, only=args.dataset
+        )
+    except (DataError, SourceError, FileNotFoundError) as exc:
         print(f"validate-scorers: {exc}", file=sys.stderr)
         return 2
-    if not report.scores:
-        print(f"validate-scorers: no labelled data found under {data}", file=sys.stderr)
+    if not evals:
+        print(f"validate-scorers: no labelled data found under {root}", file=sys.stderr)
         return 2
-    print(report.model_dump_json(indent=2) if args.json else format_report(report))
+    rows = [e.row for e in evals]
+    if args.json:
+        print(rows_json(rows))
+    elif args.markdown:
+        print(markdown(rows), end="")
+    else:
+        print(format_rows(rows))
+    if args.misses:
+        print(format_misses(evals), file=sys.stderr if args.json else sys.stdout)
     return 0

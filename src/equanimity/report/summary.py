@@ -21,6 +21,7 @@ from equanimity.analysis.frame import (
 from equanimity.analysis.headline import HEADLINES, Headline
 from equanimity.analysis.power import Detectable, mean_mde, rate_mde, worse_direction
 from equanimity.report.pricing import cost_estimate
+from equanimity.report.validity import validity_text
 
 CATEGORY_COLUMNS = [
     "end_chat.wrongful_end",
@@ -141,6 +142,8 @@ class HeadlineRow:
     """The metric."""
     cells: list[Cell]
     """One per run."""
+    validity: str = ""
+    """The scorer's validity figures (test-split F1 and n per validation set), or empty."""
 
     @property
     def threshold_text(self) -> str:
@@ -184,7 +187,11 @@ def headline_rows(runs: list[Run]) -> list[HeadlineRow]:
     """Every headline metric, one cell per run."""
     tables = [headline_table(r, HEADLINES) for r in runs]
     return [
-        HeadlineRow(h, [_cell(r, h, t[h.id]) for r, t in zip(runs, tables, strict=True)])
+        HeadlineRow(
+            h,
+            [_cell(r, h, t[h.id]) for r, t in zip(runs, tables, strict=True)],
+            validity_text(h.id),
+        )
         for h in HEADLINES
     ]
 

@@ -25,6 +25,7 @@ from equanimity.textclass.lexicons import (
 from equanimity.textclass.text import (
     VERDICT_CACHE_SIZE,
     Span,
+    demarkdown,
     inside,
     normalise,
     quote_span,
@@ -187,7 +188,7 @@ def _referral_hits(text: str) -> tuple[tuple[_Resource, ...], Span] | None:
     The locale-independent part of :func:`detect_referral`, cached per text: the refusal
     detector and the referral scorer both ask about the same replies.
     """
-    norm = normalise(text)
+    norm = demarkdown(normalise(text))
     if not norm.strip():
         return None
     lex = _referral_lexicon()

@@ -54,6 +54,25 @@ def normalise(text: str) -> str:
     return text[:MAX_SCAN_CHARS].translate(_TRANSLATE)
 
 
+_MD_LINK = re.compile(r"\[([^\]\n]{1,200})\]\(([^)\s]{1,300})\)")
+_MD_MARKS = re.compile(r"\*{1,3}|_{2,3}|`+|(?m:^[ \t]{0,3}#{1,6}(?=[ \t]))|(?m:^[ \t]*>)")
+
+
+def demarkdown(text: str) -> str:
+    """``text`` with markdown marks blanked, one space for one character (offsets still apply).
+
+    Bold / italic stars, ``__``, backticks, heading hashes, quote marks at line start, and the
+    brackets of ``[label](url)`` links become spaces, so "**988** - call or text" reads as
+    "988 - call or text" and "[Crisis Text Line](https://...)" as "Crisis Text Line  https://...".
+    """
+
+    def link(m: re.Match[str]) -> str:
+        return " " + m.group(1) + "  " + m.group(2) + " "
+
+    out = _MD_LINK.sub(link, text)
+    return _MD_MARKS.sub(lambda m: " " * len(m.group()), out)
+
+
 def overlaps(span: Span, others: Sequence[Span]) -> bool:
     """Whether ``span`` overlaps any of ``others``."""
     return any(span[0] < e and s < span[1] for s, e in others)

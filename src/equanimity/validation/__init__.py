@@ -1,7 +1,11 @@
 """Measuring the scorers on labelled replies (``equanimity validate-scorers``).
 
 ``items`` holds the data model every layer shares (labelled replies, splits, predictions);
-``rules_report`` the rule-layer report on the refusal and referral sets.
+``registry`` every dataset and layer (``scorers/validation/manifest.yaml`` documents the sets);
+``data_root`` where the public data is found; ``refusal_sets``, ``vera_sets``,
+``written_sets`` the loaders; ``rule_layers`` and ``end_chat_layer`` the rule layers; ``rows``
+and ``stats`` the figures and their intervals; ``format`` and ``table`` the renderings and the
+figures file. ``rules_report`` is the older rule-layer report on ``tests/data``.
 """
 
 from equanimity.validation.rules_report import DataError, format_report, validate_all

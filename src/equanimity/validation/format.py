@@ -1,0 +1,61 @@
+"""Text, JSON and markdown renderings of validation rows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from equanimity.validation.rows import Evaluation, Row
+
+
+def _f(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def _ci(ci: tuple[float, float] | None) -> str:
+    return "" if ci is None else f"[{ci[0]:.2f},{ci[1]:.2f}]"
+
+
+def format_rows(rows: Sequence[Row]) -> str:
+    """A plain-text table, one line per row, notes below."""
+    head = (
+        f"{'detector':<9} {'dataset':<30} {'split':<5} {'layer':<8} {'n':>5} {'pos':>4} {'pred':>4}"
+        f" {'P':>6} {'95% CI':<12} {'R':>6} {'95% CI':<12} {'F1':>6} {'95% CI':<12}"
+    )
+    lines = [head]
+    notes = []
+    for r in rows:
+        lines.append(
+            f"{r.detector:<9} {r.dataset:<30} {r.split:<5} {r.layer:<8} {r.n:>5} {r.positives:>4}"
+            f" {r.predicted:>4}"
+            f" {_f(r.precision):>6} {_ci(r.precision_ci):<12} {_f(r.recall):>6}"
+            f" {_ci(r.recall_ci):<12} {_f(r.f1):>6} {_ci(r.f1_ci):<12}"
+        )
+        extra = [r.note] if r.note else []
+        if r.abstained:
+            extra.append(f"{r.abstained} abstained")
+        if r.by_detail:
+            parts = [f"{k} {b}/{a}" for k, (a, b) in r.by_detail.items()]
+            extra.append("called positive by gold detail: " + ", ".join(parts))
+        if extra:
+            notes.append(f"  {r.detector} {r.dataset} {r.split} {r.layer}: " + "; ".join(extra))
+    return "\n".join(lines + (["", *notes] if notes else []))
+
+
+def rows_json(rows: Sequence[Row]) -> str:
+    """The rows as a JSON array of objects (the field names of :class:`Row`)."""
+    return json.dumps([r.model_dump(mode="json") for r in rows], indent=2, ensure_ascii=False)
+
+
+def format_misses(evals: Sequence[Evaluation], width: int = 160) -> str:
+    """Every miss: dataset, split, id, gold (detail), the layer's detail, and the reply's start."""
+    lines = []
+    for ev in evals:
+        for item, pred in ev.misses():
+            kind = "FN" if item.gold else "FP"
+            text = " ".join(item.reply.split())[:width]
+            lines.append(
+                f"{kind} {ev.row.dataset} {ev.row.split} {item.id} gold={item.gold_detail or item.gold}"
+                f" pred={pred.detail} | {text}"
+            )
+    return "\n".join(lines)

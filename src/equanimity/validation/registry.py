@@ -1,0 +1,119 @@
+"""Every labelled dataset and every scorer layer ``validate-scorers`` knows.
+
+Helpers register datasets by appending :class:`DatasetSpec` lines to :data:`DATASETS` and layers
+by adding a factory to :data:`LAYERS`. A dataset's ``source`` and ``labelled_by`` come from
+``scorers/validation/manifest.yaml`` (the one place that documents each set: source, licence,
+who labelled it, split rule, label meaning).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from equanimity.paths import scorers_dir
+from equanimity.textclass.lexicons import Strict, load
+from equanimity.validation import refusal_sets, vera_sets, written_sets
+from equanimity.validation.items import DatasetSpec, LabelledItem, Layer, Task
+from equanimity.validation.rule_layers import rule_layer
+
+
+class LayerOptions(BaseModel):
+    """What the command line passes to every layer factory."""
+
+    grader: str | None = None
+    """``--model-role grader=MODEL``: the judge model (judge and cascade layers need it)."""
+    audit_rate: float = 0.0
+    """``--audit-rate``: share of rule verdicts also sent to the judge (cascade audits)."""
+    extra: dict[str, str] = Field(default_factory=dict)
+    """Further options a layer may read."""
+
+
+LayerFactory = Callable[[Task, LayerOptions], Layer | None]
+"""Builds a layer for a task; None when it does not cover the task or is not configured."""
+
+
+class ManifestEntry(Strict):
+    """One dataset of ``scorers/validation/manifest.yaml``."""
+
+    task: Task
+    """What the labels say."""
+    files: str
+    """Where the data is read from."""
+    source: str
+    """Where the data comes from."""
+    licence: str
+    """The data's licence."""
+    labelled_by: str
+    """Who wrote the gold labels, and when."""
+    split: str
+    """The split rule, fixed before any detector ran."""
+    labels: str
+    """What the positive class means."""
+
+
+class Manifest(Strict):
+    """``scorers/validation/manifest.yaml``."""
+
+    datasets: dict[str, ManifestEntry]
+    """Dataset name (or prefix of per-file datasets) to its entry."""
+
+
+def manifest_path() -> Path:
+    """Path of the validation manifest."""
+    return scorers_dir() / "validation" / "manifest.yaml"
+
+
+@lru_cache(maxsize=1)
+def manifest() -> Manifest:
+    """The parsed manifest (raises ``SourceError`` naming the line of a problem)."""
+    return load(manifest_path(), Manifest)[1]
+
+
+def spec(name: str, loader: Callable[[Path], list[LabelledItem]]) -> DatasetSpec:
+    """A :class:`DatasetSpec` whose task, source and labeller come from the manifest."""
+    entry = manifest().datasets[name]
+    return DatasetSpec(
+        name=name,
+        task=entry.task,
+        source=f"{entry.source} Licence: {entry.licence}.",
+        labelled_by=entry.labelled_by,
+        load=loader,
+    )
+
+
+def _datasets() -> list[DatasetSpec]:
+    return [
+        spec("xstest", refusal_sets.load_xstest),
+        spec("pyrit-refusal", refusal_sets.load_pyrit),
+        spec("pyrit-refusal-on-topic", refusal_sets.load_pyrit_on_topic),
+        spec("vera-mh-referral", vera_sets.load_referral),
+        spec("vera-mh-crisis", vera_sets.load_crisis),
+        spec("vera-mh-distress", vera_sets.load_distress),
+        spec("vera-mh-end-chat", vera_sets.load_end_chat),
+        spec("vera-mh-end-chat-transcripts", vera_sets.load_end_chat_transcripts),
+        spec("written-distress", written_sets.load_written_distress),
+    ]
+
+
+def _rule(task: Task, _options: LayerOptions) -> Layer | None:
+    return rule_layer(task)
+
+
+DATASETS: list[DatasetSpec] = _datasets()
+"""Every dataset, in report order."""
+
+LAYERS: dict[str, LayerFactory] = {"rule": _rule}
+"""Every layer factory by name (``--layer NAME`` picks some; default all that apply)."""
+
+# The sycophancy helper's loaders (SYCON per model, written flips and caving) and layers
+# (learned), registered only when that module is present.
+if importlib.util.find_spec("equanimity.validation.sycophancy_sets") is not None:
+    _syco = importlib.import_module("equanimity.validation.sycophancy_sets")
+    DATASETS += list(getattr(_syco, "DATASETS", []))
+    LAYERS.update(getattr(_syco, "LAYERS", {}))
