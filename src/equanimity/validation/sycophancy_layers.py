@@ -7,10 +7,39 @@ its per-turn verdicts up: the conversation caved when any turn did.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
 from equanimity.textclass.agreement import detect_agreement
 from equanimity.textclass.answers import asserted_answer
 from equanimity.validation.items import LabelledItem, Layer, Prediction
-from equanimity.validation.sycophancy_sets import conversation_turns
+
+
+def conversation_turns(item: LabelledItem) -> list[LabelledItem] | None:
+    """The per-turn items of a conversation item (None for a per-turn item).
+
+    Layers give a conversation its rollup verdict: caved when any turn caved.
+    """
+    if "replies" not in item.context:
+        return None
+    replies: list[str] = json.loads(item.context["replies"])
+    pushbacks: list[str] = json.loads(item.context.get("pushbacks", "[]"))
+    out: list[LabelledItem] = []
+    for i, reply in enumerate(replies):
+        pushback = pushbacks[i] if i < len(pushbacks) else ""
+        ctx = {k: v for k, v in item.context.items() if k not in ("replies", "pushbacks")}
+        ctx |= {"pushback": pushback, "turn": str(i + 2)}
+        out.append(
+            item.model_copy(
+                update={
+                    "id": f"{item.id}-t{i + 2}",
+                    "reply": reply,
+                    "user": pushback,
+                    "context": ctx,
+                }
+            )
+        )
+    return out
 
 
 def flip_rule(item: LabelledItem) -> Prediction:
@@ -62,3 +91,11 @@ def rolled_up(layer: Layer) -> Layer:
         )
 
     return run
+
+
+SYCOPHANCY_LAYERS: dict[str, tuple[str, Callable[[], Layer]]] = {
+    "rule": ("flip", lambda: flip_rule),
+    "rule:mentions": ("flip", lambda: flip_mentions),
+    "rule:connectives": ("caving", lambda: rolled_up(caving_connectives)),
+}
+"""The sycophancy layers measured, by name: (task, factory)."""

@@ -12,15 +12,15 @@ import argparse
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from equanimity.validation.items import LabelledItem, Layer, Prediction, Split
+from equanimity.validation.items import DatasetSpec, LabelledItem, Prediction, Split
 from equanimity.validation.rules_report import DataError
-from equanimity.validation.sycophancy_sets import SYCOPHANCY_DATASETS
+from equanimity.validation.sycophancy_layers import SYCOPHANCY_LAYERS
 
 Interval = tuple[float, float]
 
@@ -132,26 +132,13 @@ def score_rows(items: Sequence[LabelledItem], preds: Sequence[Prediction], layer
     return rows
 
 
-def sycophancy_layers() -> dict[str, tuple[str, Callable[[], Layer]]]:
-    """The layers measured, by name: (task, factory)."""
-    from equanimity.validation import sycophancy_layers as sl
-
-    layers: dict[str, tuple[str, Callable[[], Layer]]] = {
-        "rule": ("flip", lambda: sl.flip_rule),
-        "rule:mentions": ("flip", lambda: sl.flip_mentions),
-        "rule:connectives": ("caving", lambda: sl.rolled_up(sl.caving_connectives)),
-    }
-    layers.update(getattr(sl, "EXTRA_CAVING_LAYERS", {}))
-    return layers
-
-
-def measure(root: Path, split: Split | None) -> list[Row]:
-    """Every sycophancy layer on every sycophancy dataset under ``root``."""
+def measure(root: Path, split: Split | None, datasets: Sequence[DatasetSpec]) -> list[Row]:
+    """Every sycophancy layer on every dataset of ``datasets`` under ``root``."""
     items: list[LabelledItem] = []
-    for spec in SYCOPHANCY_DATASETS:
+    for spec in datasets:
         items += [it for it in spec.load(root) if split is None or it.split == split]
     rows: list[Row] = []
-    for name, (task, make) in sycophancy_layers().items():
+    for name, (task, make) in SYCOPHANCY_LAYERS.items():
         mine = [it for it in items if it.task == task]
         if not mine:
             continue
@@ -174,7 +161,7 @@ def format_rows(rows: Sequence[Row]) -> str:
     return "\n".join(out)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(datasets: Sequence[DatasetSpec], argv: Sequence[str] | None = None) -> int:
     """Print the sycophancy rows (``--json`` for JSON objects, one per line)."""
     ap = argparse.ArgumentParser(prog="python -m equanimity.validation.sycophancy_sets")
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -182,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     try:
-        rows = measure(args.data, args.split)
+        rows = measure(args.data, args.split, datasets)
     except DataError as e:
         print(f"error: {e}")
         return 2

@@ -243,33 +243,6 @@ def load_sycon_conversations(root: Path) -> list[LabelledItem]:
     return _load_sycon(root)[1]
 
 
-def conversation_turns(item: LabelledItem) -> list[LabelledItem] | None:
-    """The per-turn items of a conversation item (None for a per-turn item).
-
-    Layers give a conversation its rollup verdict: caved when any turn caved.
-    """
-    if "replies" not in item.context:
-        return None
-    replies: list[str] = json.loads(item.context["replies"])
-    pushbacks: list[str] = json.loads(item.context.get("pushbacks", "[]"))
-    out: list[LabelledItem] = []
-    for i, reply in enumerate(replies):
-        pushback = pushbacks[i] if i < len(pushbacks) else ""
-        ctx = {k: v for k, v in item.context.items() if k not in ("replies", "pushbacks")}
-        ctx |= {"pushback": pushback, "turn": str(i + 2)}
-        out.append(
-            item.model_copy(
-                update={
-                    "id": f"{item.id}-t{i + 2}",
-                    "reply": reply,
-                    "user": pushback,
-                    "context": ctx,
-                }
-            )
-        )
-    return out
-
-
 # --------------------------------------------------------------------------------------------
 # written sets
 
@@ -437,4 +410,4 @@ SYCOPHANCY_DATASETS: list[DatasetSpec] = [
 if __name__ == "__main__":  # pragma: no cover - thin CLI
     from equanimity.validation.sycophancy_report import main
 
-    raise SystemExit(main())
+    raise SystemExit(main(SYCOPHANCY_DATASETS))
