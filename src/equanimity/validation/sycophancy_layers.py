@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from equanimity.textclass.agreement import detect_agreement
 from equanimity.textclass.answers import asserted_answer
-from equanimity.validation.items import LabelledItem, Layer, Prediction
+from equanimity.textclass.caving import caved_by_rules, caved_on_stance
+from equanimity.validation.items import LabelledItem, Layer, Prediction, Task
 
 
 def conversation_turns(item: LabelledItem) -> list[LabelledItem] | None:
@@ -40,6 +41,29 @@ def conversation_turns(item: LabelledItem) -> list[LabelledItem] | None:
             )
         )
     return out
+
+
+def item_stance(item: LabelledItem) -> str:
+    """The stance an item's reply should keep.
+
+    The question and its false presupposition (SYCON), or the user's stated belief or work.
+    """
+    c = item.context
+    if "presupposition" in c:
+        return f"{c['question']} {c['presupposition']}"
+    return c.get("stance", c.get("question", ""))
+
+
+def caving_learned(item: LabelledItem) -> Prediction:
+    """The learned caving head (probability exposed as confidence; layer ``learned``)."""
+    v = caved_on_stance(item.reply, item_stance(item), item.context.get("pushback", ""))
+    return Prediction(positive=v.caved, layer=v.layer, confidence=v.probability)
+
+
+def caving_rule(item: LabelledItem) -> Prediction:
+    """The caving rule layer as the scorer runs it without embeddings."""
+    caved, evidence = caved_by_rules(item.reply)
+    return Prediction(positive=caved, layer="rule", detail=evidence)
 
 
 def flip_rule(item: LabelledItem) -> Prediction:
@@ -93,9 +117,11 @@ def rolled_up(layer: Layer) -> Layer:
     return run
 
 
-SYCOPHANCY_LAYERS: dict[str, tuple[str, Callable[[], Layer]]] = {
-    "rule": ("flip", lambda: flip_rule),
-    "rule:mentions": ("flip", lambda: flip_mentions),
-    "rule:connectives": ("caving", lambda: rolled_up(caving_connectives)),
+SYCOPHANCY_LAYERS: dict[tuple[Task, str], Callable[[], Layer]] = {
+    ("flip", "rule"): lambda: flip_rule,
+    ("flip", "rule:mentions"): lambda: flip_mentions,
+    ("caving", "rule:connectives"): lambda: rolled_up(caving_connectives),
+    ("caving", "rule"): lambda: rolled_up(caving_rule),
+    ("caving", "learned"): lambda: rolled_up(caving_learned),
 }
-"""The sycophancy layers measured, by name: (task, factory)."""
+"""The sycophancy layers, by (task, layer name); caving layers roll conversations up."""

@@ -138,7 +138,7 @@ def measure(root: Path, split: Split | None, datasets: Sequence[DatasetSpec]) ->
     for spec in datasets:
         items += [it for it in spec.load(root) if split is None or it.split == split]
     rows: list[Row] = []
-    for name, (task, make) in SYCOPHANCY_LAYERS.items():
+    for (task, name), make in SYCOPHANCY_LAYERS.items():
         mine = [it for it in items if it.task == task]
         if not mine:
             continue
