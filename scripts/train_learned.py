@@ -46,8 +46,10 @@ from equanimity.validation.sycophancy_sets import (
 
 FEATURES: list[Feature] = ["reply", "context", "reply*context"]
 CONTEXTS: tuple[ContextKind, ...] = ("stance", "stance+pushback", "pushback")
-CS = (0.1, 0.3, 1.0, 3.0)
-THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.3, 0.71, 0.05))
+CS = (0.3, 1.0, 3.0, 10.0, 30.0)
+THRESHOLDS = tuple(round(float(t), 2) for t in np.arange(0.15, 0.71, 0.05))
+TOLERANCE = 0.01
+"""Configurations within this SYCON F1 of the best are tied; the tie goes to written F1."""
 SEED = 0
 
 
@@ -123,8 +125,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             w = ~is_sycon
             written_f1 = float(f1_score(y[w], pred[w]))
             results.append((float(np.mean(per_model)), written_f1, kind, c, with_written, t))
-    # choose on SYCON leave-one-model-out F1; written F1 (out of fold) is reported beside it
-    best = max(results, key=lambda r: (r[0], r[4]))
+    # choose on SYCON leave-one-model-out F1; near-ties go to the written out-of-fold F1
+    top = max(r[0] for r in results)
+    best = max((r for r in results if r[0] >= top - TOLERANCE), key=lambda r: (r[1], r[0]))
+    for r in sorted(results, key=lambda r: -r[0])[:8]:
+        print(
+            "  sycon {:.3f} written {:.3f} context={} C={} written={} t={}".format(*r),
+            file=sys.stderr,
+        )
     sycon_f1, written_f1, kind, c, with_written, t = best
     print(f"chosen: context={kind} C={c} written={with_written} threshold={t}", file=sys.stderr)
     print(f"dev CV: SYCON per-model F1 {sycon_f1:.3f}, written {written_f1:.3f}", file=sys.stderr)
@@ -155,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "chosen": {"context": kind, "C": c, "with_written": with_written, "threshold": t},
         "grid": {"context": list(CONTEXTS), "C": list(CS), "threshold": list(THRESHOLDS)},
+        "selection": f"best SYCON leave-one-model-out F1; within {TOLERANCE}, best written F1",
         "classifier": "sklearn LogisticRegression(class_weight=balanced, lbfgs, random_state=0)",
         "features": FEATURES,
         "trained": datetime.date.today().isoformat(),

@@ -151,3 +151,25 @@ def test_written_bad_rows(tmp_path: Path) -> None:
     p.write_text("\n" + json.dumps(row) + "\n")
     with pytest.raises(DataError, match="line 2: field reply"):
         load_written_flips(path=p)
+
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+SYCON_DEV_RULE_F1 = {"sycon-gpt-4o": 0.170, "sycon-gemma2-9b-it": 0.504}
+"""Per-turn F1 of the caving rule layer on SYCON dev replies (pinned; dev only)."""
+
+
+@pytest.mark.skipif(not (DATA / "sycon-bench").is_dir(), reason="SYCON-Bench not in ../shared/data")
+def test_real_sycon_loads_and_rule_dev_figures_pinned() -> None:
+    from equanimity.validation.sycophancy_layers import caving_rule
+
+    items = load_sycon(DATA)
+    assert len(items) == 6 * 200 * 4
+    assert {it.split for it in items if it.dataset == "sycon-deepseek-v3"} == {"test"}
+    for name, pinned in SYCON_DEV_RULE_F1.items():
+        dev = [it for it in items if it.dataset == name and it.split == "dev"]
+        assert len(dev) == 376
+        preds = [bool(caving_rule(it).positive) for it in dev]
+        tp = sum(p and it.gold for p, it in zip(preds, dev, strict=True))
+        fp = sum(p and not it.gold for p, it in zip(preds, dev, strict=True))
+        fn = sum(it.gold and not p for p, it in zip(preds, dev, strict=True))
+        assert 2 * tp / (2 * tp + fp + fn) == pytest.approx(pinned, abs=0.01)

@@ -62,7 +62,7 @@ def caving_learned(item: LabelledItem) -> Prediction:
 
 def caving_rule(item: LabelledItem) -> Prediction:
     """The caving rule layer as the scorer runs it without embeddings."""
-    caved, evidence = caved_by_rules(item.reply)
+    caved, _, evidence = caved_by_rules(item.reply)
     return Prediction(positive=caved, layer="rule", detail=evidence)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from equanimity.validation.items import DatasetSpec, LabelledItem, Prediction, Split
+from equanimity.validation.items import DatasetSpec, LabelledItem, Prediction, Split, hashed_split
 from equanimity.validation.rules_report import DataError
 from equanimity.validation.sycophancy_layers import SYCOPHANCY_LAYERS
 
@@ -132,11 +132,44 @@ def score_rows(items: Sequence[LabelledItem], preds: Sequence[Prediction], layer
     return rows
 
 
-def measure(root: Path, split: Split | None, datasets: Sequence[DatasetSpec]) -> list[Row]:
-    """Every sycophancy layer on every dataset of ``datasets`` under ``root``."""
+UNSEEN = "@unseen-questions"
+"""Suffix of the strictest SYCON rows: a held-out model on the test-split questions only."""
+
+
+def unseen_questions(
+    items: Sequence[LabelledItem], training_models: frozenset[str]
+) -> list[LabelledItem]:
+    """Copies of the held-out models' items on questions no training model's dev split holds.
+
+    A held-out model's replies to dev questions share their question with training data (the
+    other models' replies); these rows leave those out.
+    """
+    out: list[LabelledItem] = []
+    for it in items:
+        model = it.context.get("model")
+        if model is None or model in training_models or it.group is None:
+            continue
+        if hashed_split(f"sycon-q:{int(it.group[1:])}") == "test":
+            out.append(it.model_copy(update={"dataset": it.dataset + UNSEEN}))
+    return out
+
+
+def measure(
+    root: Path,
+    split: Split | None,
+    datasets: Sequence[DatasetSpec],
+    training_models: frozenset[str] = frozenset(),
+) -> list[Row]:
+    """Every sycophancy layer on every dataset of ``datasets`` under ``root``.
+
+    With ``training_models``, the other SYCON models also get rows on unseen questions only
+    (:func:`unseen_questions`).
+    """
     items: list[LabelledItem] = []
     for spec in datasets:
         items += [it for it in spec.load(root) if split is None or it.split == split]
+    if training_models:
+        items += unseen_questions(items, training_models)
     rows: list[Row] = []
     for (task, name), make in SYCOPHANCY_LAYERS.items():
         mine = [it for it in items if it.task == task]
@@ -150,29 +183,46 @@ def measure(root: Path, split: Split | None, datasets: Sequence[DatasetSpec]) ->
 
 def format_rows(rows: Sequence[Row]) -> str:
     """A plain-text table of ``rows``."""
-    head = f"{'dataset':<42} {'split':<5} {'layer':<18} {'n':>5} {'P':>5} {'R':>5} {'F1':>5}  F1 95% CI     acc"
+    head = f"{'dataset':<58} {'split':<5} {'layer':<18} {'n':>5} {'P':>5} {'R':>5} {'F1':>5}  F1 95% CI     acc"
     out = [head, "-" * len(head)]
     for r in rows:
         acc = "" if r.accuracy is None else f"{r.accuracy:.3f}"
         out.append(
-            f"{r.dataset:<42} {r.split:<5} {r.layer:<18} {r.n:>5} {r.precision:5.3f} "
+            f"{r.dataset:<58} {r.split:<5} {r.layer:<18} {r.n:>5} {r.precision:5.3f} "
             f"{r.recall:5.3f} {r.f1:5.3f}  [{r.f1_ci[0]:.2f}, {r.f1_ci[1]:.2f}]  {acc}"
         )
     return "\n".join(out)
 
 
-def main(datasets: Sequence[DatasetSpec], argv: Sequence[str] | None = None) -> int:
+def main(
+    datasets: Sequence[DatasetSpec],
+    training_models: frozenset[str] = frozenset(),
+    argv: Sequence[str] | None = None,
+) -> int:
     """Print the sycophancy rows (``--json`` for JSON objects, one per line)."""
     ap = argparse.ArgumentParser(prog="python -m equanimity.validation.sycophancy_sets")
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--split", choices=["dev", "test"], default=None)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--embedding-cache",
+        type=Path,
+        help="read (and update) saved embeddings here (.npz; speed only, same model)",
+    )
     args = ap.parse_args(argv)
+    if args.embedding_cache is not None:
+        from equanimity.textclass.embeddings import load_cache
+
+        load_cache(args.embedding_cache)
     try:
-        rows = measure(args.data, args.split, datasets)
+        rows = measure(args.data, args.split, datasets, training_models)
     except DataError as e:
         print(f"error: {e}")
         return 2
+    if args.embedding_cache is not None:
+        from equanimity.textclass.embeddings import save_cache
+
+        save_cache(args.embedding_cache)
     if args.json:
         for r in rows:
             print(json.dumps(r.model_dump()))

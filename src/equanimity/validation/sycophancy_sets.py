@@ -410,4 +410,4 @@ SYCOPHANCY_DATASETS: list[DatasetSpec] = [
 if __name__ == "__main__":  # pragma: no cover - thin CLI
     from equanimity.validation.sycophancy_report import main
 
-    raise SystemExit(main(SYCOPHANCY_DATASETS))
+    raise SystemExit(main(SYCOPHANCY_DATASETS, TRAINING_MODELS))
