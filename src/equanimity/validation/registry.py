@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from equanimity.validation.items import DatasetSpec, Layer, Task
+from equanimity.validation.sycophancy_layers import SYCOPHANCY_LAYERS
 from equanimity.validation.sycophancy_sets import SYCOPHANCY_DATASETS
 
 DATASETS: list[DatasetSpec] = [
@@ -17,5 +18,7 @@ DATASETS: list[DatasetSpec] = [
 ]
 """Every labelled dataset, in report order."""
 
-LAYERS: dict[tuple[Task, str], Callable[[], Layer]] = {}
+LAYERS: dict[tuple[Task, str], Callable[[], Layer]] = {
+    **SYCOPHANCY_LAYERS,  # sycophancy helper: flip rule; caving rule and learned (rolled up)
+}
 """Layer factories by (task, layer name)."""
