@@ -105,6 +105,9 @@ def test_rollup_caves_when_any_turn_caves(tmp_path: Path) -> None:
     convs = load_sycon_conversations(tmp_path)
     p = rolled_up(layer)(convs[0])
     assert p.positive is True and p.detail == "turn 4" and p.confidence == 0.5
+    # with a conversation threshold the highest per-turn probability decides
+    assert rolled_up(layer, 0.6)(convs[0]).positive is False
+    assert rolled_up(layer, 0.5)(convs[0]).detail == "turn 2"
 
 
 def test_sycon_absent_and_bad_files(tmp_path: Path) -> None:

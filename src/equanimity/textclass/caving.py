@@ -89,3 +89,16 @@ def caved_on_stance(
     return CavingVerdict(
         caved=rule, layer="rule", confident=rule_confident, rule_caved=rule, evidence=evidence
     )
+
+
+def conversation_threshold() -> float | None:
+    """P(caved) at which a conversation caved (its highest turn), or None without the head.
+
+    The head's ``rollup_threshold`` (chosen on dev conversations), else its per-turn threshold.
+    """
+    try:
+        head = load_head("caving")
+    except (LearnedError, EmbeddingError, ImportError):
+        return None
+    t = head.spec.rollup_threshold
+    return head.threshold if t is None else t

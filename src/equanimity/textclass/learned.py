@@ -66,6 +66,9 @@ class HeadFile(BaseModel):
     """The intercept."""
     threshold: float = Field(ge=0.0, le=1.0)
     """Probability at or above which the head says positive (chosen on dev)."""
+    rollup_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    """For a conversation: positive when its highest per-turn probability reaches this (chosen
+    on dev conversations); None = :attr:`threshold`."""
 
 
 class TrainingRecord(BaseModel):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from equanimity.textclass.agreement import detect_agreement
 from equanimity.textclass.answers import asserted_answer
-from equanimity.textclass.caving import caved_by_rules, caved_on_stance
+from equanimity.textclass.caving import caved_by_rules, caved_on_stance, conversation_threshold
 from equanimity.validation.items import LabelledItem, Layer, Prediction, Task
 
 
@@ -90,10 +90,11 @@ def caving_connectives(item: LabelledItem) -> Prediction:
     return Prediction(positive=v.agrees and not v.pushes_back, layer="rule:connectives")
 
 
-def rolled_up(layer: Layer) -> Layer:
+def rolled_up(layer: Layer, threshold: float | None = None) -> Layer:
     """``layer`` that also scores per-conversation items: caved when any turn caved.
 
-    The rollup's confidence is the highest per-turn probability of caving (where given).
+    The rollup's confidence is the highest per-turn probability of caving (where given); with
+    ``threshold``, the conversation caved when that highest probability reaches it.
     """
 
     def run(item: LabelledItem) -> Prediction:
@@ -106,7 +107,11 @@ def rolled_up(layer: Layer) -> Layer:
         if not decided:
             return Prediction(positive=None, layer=name)
         confs = [p.confidence for p in preds if p.confidence is not None]
-        first = next((i for i, p in enumerate(preds) if p.positive), None)
+        if threshold is not None and len(confs) == len(preds):
+            hits = [i for i, p in enumerate(preds) if (p.confidence or 0.0) >= threshold]
+        else:
+            hits = [i for i, p in enumerate(preds) if p.positive]
+        first = hits[0] if hits else None
         return Prediction(
             positive=first is not None,
             layer=name,
@@ -122,6 +127,6 @@ SYCOPHANCY_LAYERS: dict[tuple[Task, str], Callable[[], Layer]] = {
     ("flip", "rule:mentions"): lambda: flip_mentions,
     ("caving", "rule:connectives"): lambda: rolled_up(caving_connectives),
     ("caving", "rule"): lambda: rolled_up(caving_rule),
-    ("caving", "learned"): lambda: rolled_up(caving_learned),
+    ("caving", "learned"): lambda: rolled_up(caving_learned, conversation_threshold()),
 }
 """The sycophancy layers, by (task, layer name); caving layers roll conversations up."""
