@@ -23,7 +23,7 @@ from bench.results import (
     write,
 )
 
-PARTS = ("replay", "scaling", "post", "judge")
+PARTS = ("replay", "scaling", "post", "judge", "learned")
 """Benchmark parts, in the order they run."""
 
 
@@ -163,6 +163,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _log(f"\n== 4. judge cost: personas {', '.join(personas)}")
         fig.judge = measure_judge(personas, _log)
         _log("\n".join(judge_lines(fig.judge)))
+    if "learned" in parts:
+        from bench.learned import learned_line, measure_learned, write_line
+
+        _log("\n== 5. learned layer: CPU per reply (caving head)")
+        line = learned_line(measure_learned(3 if args.quick else 5))
+        _log(line)
+        if args.out is not None:
+            write_line(args.out, line)
     m.notes.append(f"load average at the end {load1():.2f}")
     if args.out is not None:
         write(fig, args.out)

@@ -8,8 +8,6 @@ who labelled it, split rule, label meaning).
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +19,8 @@ from equanimity.textclass.lexicons import Strict, load
 from equanimity.validation import refusal_sets, vera_sets, written_sets
 from equanimity.validation.items import DatasetSpec, LabelledItem, Layer, Task
 from equanimity.validation.rule_layers import rule_layer
+from equanimity.validation.sycophancy_layers import SYCOPHANCY_LAYERS
+from equanimity.validation.sycophancy_sets import SYCOPHANCY_DATASETS
 
 
 class LayerOptions(BaseModel):
@@ -111,9 +111,25 @@ DATASETS: list[DatasetSpec] = _datasets()
 LAYERS: dict[str, LayerFactory] = {"rule": _rule}
 """Every layer factory by name (``--layer NAME`` picks some; default all that apply)."""
 
-# The sycophancy helper's loaders (SYCON per model, written flips and caving) and layers
-# (learned), registered only when that module is present.
-if importlib.util.find_spec("equanimity.validation.sycophancy_sets") is not None:
-    _syco = importlib.import_module("equanimity.validation.sycophancy_sets")
-    DATASETS += list(getattr(_syco, "DATASETS", []))
-    LAYERS.update(getattr(_syco, "LAYERS", {}))
+# The sycophancy sets (SYCON per model and per conversation, written flips and caving) and
+# layers (flip rule, caving rule and learned head, rolled up per conversation).
+DATASETS += SYCOPHANCY_DATASETS
+
+
+def _sycophancy_factory(name: str) -> LayerFactory:
+    def make(task: Task, options: LayerOptions) -> Layer | None:
+        factory = SYCOPHANCY_LAYERS.get((task, name))
+        if factory is not None:
+            return factory()
+        return (
+            LAYERS_BEFORE_SYCOPHANCY[name](task, options)
+            if name in LAYERS_BEFORE_SYCOPHANCY
+            else None
+        )
+
+    return make
+
+
+LAYERS_BEFORE_SYCOPHANCY = dict(LAYERS)
+for _name in sorted({n for _, n in SYCOPHANCY_LAYERS}):
+    LAYERS[_name] = _sycophancy_factory(_name)
