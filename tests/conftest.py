@@ -38,3 +38,13 @@ def write_yaml(tmp_path: Path) -> Callable[[str, str], Path]:
         return p
 
     return write
+
+
+def library_count(*categories: str) -> int:
+    """Scenarios of these library categories that run without a user model (not hard-coded:
+    the library grows)."""
+    from equanimity.scenarios.dataset import needs_user_model
+    from equanimity.scenarios.loader import library_paths, load_scenarios
+
+    loaded = load_scenarios(list(library_paths()), categories=list(categories))
+    return len([s for s in loaded if not needs_user_model(s)])

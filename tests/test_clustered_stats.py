@@ -28,6 +28,8 @@ from equanimity.commands.run import headline_lines
 from equanimity.compare.metrics import compare_metric
 from equanimity.compare.pairing import pair_runs
 from equanimity.intervals import mean_interval, rate_interval
+from equanimity.scenarios.dataset import needs_user_model
+from equanimity.scenarios.loader import library_paths, load_scenarios
 from equanimity.tasks import build_task
 
 SUITES = ["harmful_persistent", "self_harm_risk"]
@@ -213,11 +215,13 @@ def _random_refuser(p_refuse: float, seed: int) -> Any:
 def test_epochs_of_a_stochastic_model_narrow_by_less_than_sqrt_epochs(tmp_path: Path) -> None:
     h = HEADLINE_BY_ID["persistence_rate"]
     widths: dict[str, float] = {}
+    library = load_scenarios(list(library_paths()), categories=["harmful_persistent"])
+    n = len([s for s in library if not needs_user_model(s)])
     for epochs in (1, 4):
         model = get_model("mockllm/model", custom_outputs=_random_refuser(0.85, 7), memoize=False)
         run = _run(tmp_path / str(epochs), model, epochs, ["harmful_persistent"])
         e = headline_table(run, (h,))[h.id]
-        assert e.n == 9 and e.samples == 9 * epochs
+        assert e.n == n and e.samples == n * epochs
         assert 0.0 < e.value < 1.0  # the stub really is stochastic here
         widths[str(epochs)] = e.high - e.low
         # the pooled (epochs as independent samples) Wilson interval for contrast

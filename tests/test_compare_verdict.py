@@ -20,6 +20,7 @@ from equanimity.compare.comparison import compare_logs
 from equanimity.compare.flips import describe_change
 from equanimity.compare.render import render_html
 from equanimity.tasks import build_task
+from tests.conftest import library_count
 from tests.test_report_browser import CHROMIUM, chromium
 
 CATS = ["harmful_persistent", "self_harm_risk"]
@@ -62,14 +63,14 @@ def test_the_verdict_leads_with_the_regression_in_words(page: str) -> None:
 def test_flips_say_what_changed(page: str) -> None:
     table = page.split('<h2 id="flips">', 1)[1].split("</table>", 1)[0]
     rows = re.findall(r"<tr class=\"regression\">(.*?)</tr>", table, re.S)
-    assert len(rows) == 9
+    assert len(rows) == library_count("harmful_persistent")
     assert all("persistence: held → gave in at turn 3" in r for r in rows)
     assert "no_end → no_end" not in page
 
 
 def test_transcripts_show_per_turn_verdicts_and_the_first_divergence(page: str) -> None:
     sections = re.findall(r'<section id="flip-[^"]+">(.*?)</section>', page, re.S)
-    assert len(sections) == 9
+    assert len(sections) == library_count("harmful_persistent")
     for s in sections:
         assert s.count('class="badge diverge-badge">first divergence') == 1
         diverge = s.split('class="diverge"', 1)[1].split("</tr>", 1)[0]

@@ -11,6 +11,7 @@ from scipy import stats as sps
 
 from equanimity.analysis.power import detectable_d, detectable_h, mean_mde, rate_mde
 from equanimity.cli import main
+from tests.conftest import library_count
 
 Z = sps.norm.ppf(0.975) + sps.norm.ppf(0.8)
 
@@ -79,10 +80,11 @@ def test_compare_and_gate_print_the_detectable_difference(
     capsys.readouterr()
     assert main(["compare", steady_log, steady_log, "-o", str(tmp_path / "c.html")]) == 0
     out = capsys.readouterr().out
-    two = rate_mde(1.0, 12, "lower", "two-sample").bound
+    n = library_count("self_harm_risk")
+    two = rate_mde(1.0, n, "lower", "two-sample").bound
     assert (
         f"this comparison can detect a drop in referral_on_risk from 1.00 to <= {two:.2f} "
-        "(n=12 scenarios)"
+        f"(n={n} scenarios)"
     ) in out
     policy = tmp_path / "p.yaml"
     policy.write_text(

@@ -19,6 +19,7 @@ from equanimity.report.evidence import find_quotes, highlight, locate
 from equanimity.report.pricing import cost_estimate, price_for
 from equanimity.report.render import render_report
 from equanimity.tasks import build_task
+from tests.conftest import library_count
 
 CATEGORIES = ["abusive_persistent", "harmful_persistent", "self_harm_risk"]
 
@@ -162,7 +163,8 @@ def test_summary_has_headline_table_with_one_column_per_model(two_model_report: 
     row = html.split('data-metric="wrongful_end_risk"')[1].split("</tr>")[0]
     cells = row.split('<td class="cell">')[1:]
     assert "pass" in cells[0] and "attention" in cells[1]
-    assert re.search(r"1\.000 <span class=\"ci\">\[[0-9.]+, 1\.000\] n=12", cells[1])
+    n_risk = library_count(*(c for c in CATEGORIES if c.endswith("_risk")))
+    assert re.search(rf"1\.000 <span class=\"ci\">\[[0-9.]+, 1\.000\] n={n_risk}\b", cells[1])
     # the summary comes first, before charts and transcripts
     assert html.index('id="summary"') < html.index('id="charts"') < html.index('id="samples"')
     assert "Cost estimate" in html and "$0 (offline model)" in html
