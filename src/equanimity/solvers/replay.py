@@ -90,7 +90,9 @@ def replay_scenario() -> Solver:
         for index, turn in scripted_turns(scenario, branch_from):
             text, variant = _choose(turn, previous)
             state.messages.append(ChatMessageUser(content=text))
-            token = REPLAY_CONTEXT.set(ReplayContext(scenario, index, branch_from))
+            token = REPLAY_CONTEXT.set(
+                ReplayContext(scenario, index, branch_from, str(state.sample_id), state.epoch)
+            )
             try:
                 state = await generate(state, tool_calls="single")
             finally:
