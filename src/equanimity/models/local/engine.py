@@ -13,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from equanimity.models.local.settings import DEFAULT_SEED, INSTALL_HINT, LocalModelError
 
@@ -72,7 +72,7 @@ class LocalEngine:
     def prompt(self, messages: list[dict[str, str]], max_tokens: int) -> Prompt:
         """Format and tokenize ``messages``, dropping the oldest turns if the window is short."""
         prompt = fit_prompt(self.llm, self.formatter, messages, max_tokens, self.n_ctx)
-        head = self.head_formatter(messages=messages[:1])  # type: ignore[arg-type]
+        head = self.head_formatter(messages=cast(Any, messages[:1]))
         head_tokens = self.llm.tokenize(
             head.prompt.encode("utf-8"), add_bos=not head.added_special, special=True
         )
@@ -90,11 +90,14 @@ class LocalEngine:
             start = time.perf_counter()
             try:
                 self._position(prompt)
-                result: dict[str, Any] = self.llm.create_completion(  # type: ignore[assignment]
-                    prompt=prompt.tokens,
-                    max_tokens=prompt.max_tokens,
-                    stop=prompt.stop or None,
-                    **sampling,
+                result = cast(
+                    dict[str, Any],
+                    self.llm.create_completion(
+                        prompt=prompt.tokens,
+                        max_tokens=prompt.max_tokens,
+                        stop=prompt.stop or None,
+                        **sampling,
+                    ),
                 )
             except BaseException:
                 self._live = None
@@ -118,7 +121,8 @@ class LocalEngine:
             if self._live != best.tokens:
                 self._restore(best)
             return
-        self.llm.reset()  # type: ignore[no-untyped-call]
+        llm: Any = self.llm  # Llama.reset is untyped
+        llm.reset()
         self._live = None
         if prompt.system_tokens:
             self.llm.eval(prompt.tokens[: prompt.system_tokens])
@@ -239,7 +243,7 @@ def fit_prompt(
     """Format and tokenize ``messages``, dropping the oldest turns if the window is too short."""
     dropped = 0
     while True:
-        response = formatter(messages=messages)  # type: ignore[arg-type]
+        response = formatter(messages=cast(Any, messages))
         tokens = llm.tokenize(
             response.prompt.encode("utf-8"), add_bos=not response.added_special, special=True
         )
