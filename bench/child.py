@@ -56,7 +56,7 @@ def _replay(variant: str, n: str, log_dir: str, conn: str) -> dict[str, Any]:
     from inspect_ai import eval as inspect_eval
 
     from bench.synthetic import equanimity_task, instant_model, plain_task, synthetic_scenarios
-    from equanimity.tasks import EVAL_DEFAULTS
+    from equanimity.tasks import EVAL_DEFAULTS, quiet_display
 
     scenarios = synthetic_scenarios(int(n))
     extra: dict[str, Any] = {}
@@ -73,7 +73,9 @@ def _replay(variant: str, n: str, log_dir: str, conn: str) -> dict[str, Any]:
     else:
         raise ValueError(f"unknown variant {variant}")
     model = instant_model()
-    display: Any = os.environ.get("BENCH_DISPLAY", "none")
+    # every variant as `equanimity run --display none` runs it (quiet_display: inspect's log
+    # display, which skips laying out the final results panel nobody sees)
+    display = quiet_display("none")
     logs = inspect_eval(
         task,
         model=model,
@@ -261,7 +263,8 @@ def main(argv: list[str]) -> int:
     base_rss = _rss_mb()
     load0 = os.getloadavg()[0]
     cpu0 = _cpu()
-    prof = cProfile.Profile() if profile_to else None
+    # CPU time, not wall time: a profile taken on a loaded machine still ranks the costs
+    prof = cProfile.Profile(time.process_time) if profile_to else None
     t0 = time.perf_counter()
     if prof is not None:
         prof.enable()

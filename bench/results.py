@@ -358,7 +358,9 @@ def render(fig: Figures, notes: str = "", keep: dict[str, list[str]] | None = No
         f"- Python {m.python}, inspect-ai {m.inspect}",
         f"- latest run {m.date}; load average at start {m.load_start[0]:.2f}, "
         f"{m.load_start[1]:.2f}, {m.load_start[2]:.2f} (1, 5, 15 min)",
-        f'- all variants: `display="none"`, `max_connections = max_samples = {fig.conn}`, '
+        '- all variants: `display="none"` run as inspect\'s `log` display '
+        "(`equanimity.tasks.quiet_display`, as `equanimity run --display none`), "
+        f"`max_connections = max_samples = {fig.conn}`, "
         "`.eval` logs to a temp dir, each run in a fresh process (peak RSS = `ru_maxrss` of "
         "that process, imports included)",
         *[f"- {n}" for n in m.notes],

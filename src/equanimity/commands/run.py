@@ -134,7 +134,7 @@ def run_command(args: argparse.Namespace) -> int:
     from inspect_ai import eval as inspect_eval
     from inspect_ai import eval_set
 
-    from equanimity.tasks import EVAL_DEFAULTS, build_task
+    from equanimity.tasks import EVAL_DEFAULTS, build_task, quiet_display
 
     task = build_task(
         categories=args.suite,
@@ -148,7 +148,7 @@ def run_command(args: argparse.Namespace) -> int:
         model_roles=_kv(args.model_role, "model role") or None,
         limit=args.limit,
         epochs=args.epochs,
-        display=args.display,
+        display=quiet_display(args.display),
         max_connections=args.max_connections,
         retry_on_error=args.retry_on_error,
         max_retries=args.max_retries,
