@@ -16,7 +16,7 @@ public path it stands in for, so an inspect release that changes one fails there
   uses): ``inspect_ai.score_async`` does the same but needs the whole log in memory; the
   re-scorer streams it.
 
-Known to work with inspect-ai 0.3.285 (see pyproject for the tested range).
+Tested with inspect-ai 0.3.284 and 0.3.285 (see pyproject.toml).
 """
 
 from __future__ import annotations
