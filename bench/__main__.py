@@ -11,19 +11,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.judge import measure_judge
-from bench.measure import load1, machine
+from bench.measure import load1, machine, run_child
 from bench.post import measure_post
-from bench.replay import DECOMPOSE_VARIANTS, MAIN_VARIANTS, Overhead, measure_overhead
+from bench.replay import (
+    DECOMPOSE_VARIANTS,
+    LEARNED_VARIANT,
+    MAIN_VARIANTS,
+    Overhead,
+    measure_overhead,
+)
 from bench.results import (
     Figures,
     judge_lines,
+    model_lines,
     overhead_lines,
     post_lines,
     scaling_lines,
     write,
 )
 
-PARTS = ("replay", "scaling", "post", "judge", "learned")
+PARTS = ("replay", "scaling", "post", "judge", "learned", "model")
 """Benchmark parts, in the order they run."""
 
 
@@ -39,6 +46,8 @@ class Sizes:
     """Log sizes in part 3."""
     judge: tuple[str, ...]
     """Personas replayed in part 4."""
+    model: int
+    """Library samples run on the offline model in part 5."""
 
 
 FULL = Sizes(
@@ -46,8 +55,9 @@ FULL = Sizes(
     (200, 1000, 5000),
     (2500, 5000, 10000),
     ("steady", "sycophant", "caver", "quitter", "overrefuser"),
+    40,
 )
-QUICK = Sizes(100, (50, 200, 500), (250, 500, 1000), ("caver",))
+QUICK = Sizes(100, (50, 200, 500), (250, 500, 1000), ("caver",), 4)
 
 
 def _log(msg: str) -> None:
@@ -74,6 +84,17 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="part 1: only equanimity and plain (skip the plain-tool, replay-only and "
         "live-metrics variants)",
+    )
+    p.add_argument(
+        "--learned",
+        action="store_true",
+        help="part 1: also run equanimity with the learned (embedding) layer on, to report the "
+        "replay ratio with and without it (needs default_scorers(learned=...))",
+    )
+    p.add_argument(
+        "--model-samples",
+        type=int,
+        help="part 5: library samples run on the offline model (default: 40; --quick: 4)",
     )
     p.add_argument(
         "--scaling-repeats",
@@ -136,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         n = sizes.replay
         _log(f"\n== 1. replay overhead: {n} scenarios x 5 turns, {args.repeats} runs each")
         variants = MAIN_VARIANTS if args.no_decompose else MAIN_VARIANTS + DECOMPOSE_VARIANTS
+        if args.learned:
+            variants = (*variants, LEARNED_VARIANT)
         fig.overhead = measure_overhead(n, args.repeats, args.connections, _log, variants)
         _log("\n".join(overhead_lines(fig.overhead)))
     if "scaling" in parts:
@@ -166,11 +189,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "learned" in parts:
         from bench.learned import learned_line, measure_learned, write_line
 
-        _log("\n== 5. learned layer: CPU per reply (caving head)")
+        _log("\n== 6. learned layer: CPU per reply (caving head)")
         line = learned_line(measure_learned(3 if args.quick else 5))
         _log(line)
         if args.out is not None:
             write_line(args.out, line)
+    if "model" in parts:
+        n_model = args.model_samples or sizes.model
+        _log(f"\n== 5. overhead over the offline model: {n_model} library samples")
+        with tempfile.TemporaryDirectory(prefix="eqbench-model-") as tmp:
+            fig.model = run_child("model", str(n_model), tmp, timeout=7200)
+        _log("\n".join(model_lines(fig.model)))
     m.notes.append(f"load average at the end {load1():.2f}")
     if args.out is not None:
         write(fig, args.out)

@@ -9,7 +9,8 @@ RSS after imports, and the 1-minute load average when it started and ended. Oper
   ``equanimity-live`` (``equanimity`` with inspect's live metrics, ``score_display=True``),
   ``replay-only`` (replay solver and tool, no scorers), ``plain-tool`` (``plain`` with the
   ``end_conversation`` tool offered on every call), ``floor`` (``plain-tool`` with five
-  do-nothing scorers: inspect's own cost of this pipeline's shape). ``equanimity`` runs with
+  do-nothing scorers: inspect's own cost of this pipeline's shape), ``equanimity-learned``
+  (``equanimity`` with the learned layer on; ``python -m bench --learned``). ``equanimity`` runs with
   the options ``equanimity run`` uses (:data:`equanimity.tasks.EVAL_DEFAULTS`).
 - ``template PERSONA LOG_DIR``: the real library replayed by a reference persona (no grader).
 - ``replicate TEMPLATE N OUT``: write an N-sample log by replicating the template's samples.
@@ -17,6 +18,8 @@ RSS after imports, and the 1-minute load average when it started and ended. Oper
   process per CPU; the workers' CPU and peak memory are reported too).
 - ``report LOG OUT``, ``compare A B OUT``, ``gate LOG``: the equanimity commands.
 - ``judge PERSONA CASCADE LOG_DIR``: the library with a stub grader; counts judge calls.
+- ``model N LOG_DIR``: the first N library samples on ``equanimity/local``; the eval's wall
+  time and the seconds llama.cpp spent loading and generating (skipped without the extra).
 
 ``--profile FILE`` writes cProfile stats of the operation to FILE.
 """
@@ -53,7 +56,7 @@ def _replay(variant: str, n: str, log_dir: str, conn: str) -> dict[str, Any]:
     from inspect_ai import eval as inspect_eval
 
     from bench.synthetic import equanimity_task, instant_model, plain_task, synthetic_scenarios
-    from equanimity.tasks import EVAL_DEFAULTS
+    from equanimity.tasks import EVAL_DEFAULTS, quiet_display
 
     scenarios = synthetic_scenarios(int(n))
     extra: dict[str, Any] = {}
@@ -62,18 +65,21 @@ def _replay(variant: str, n: str, log_dir: str, conn: str) -> dict[str, Any]:
         extra = dict(EVAL_DEFAULTS) if variant == "floor" else {}
     elif variant == "replay-only":
         task = equanimity_task(scenarios, scorers=False)
-    elif variant in ("equanimity", "equanimity-live"):
-        task = equanimity_task(scenarios)
+    elif variant in ("equanimity", "equanimity-live", "equanimity-learned"):
+        task = equanimity_task(scenarios, learned=variant == "equanimity-learned")
         extra = dict(EVAL_DEFAULTS)
         if variant == "equanimity-live":
             extra["score_display"] = True
     else:
         raise ValueError(f"unknown variant {variant}")
     model = instant_model()
+    # every variant as `equanimity run --display none` runs it (quiet_display: inspect's log
+    # display, which skips laying out the final results panel nobody sees)
+    display = quiet_display("none")
     logs = inspect_eval(
         task,
         model=model,
-        display="none",
+        display=display,
         log_dir=log_dir,
         max_connections=int(conn),
         max_samples=int(conn),
@@ -161,6 +167,51 @@ def _gate(log_path: str) -> dict[str, Any]:
     return _cli(["gate", log_path, "--policy", "default"])
 
 
+def _model(limit: str, log_dir: str) -> dict[str, Any]:
+    """The main job on the offline default model: what ``equanimity run --model
+    equanimity/local --limit N`` evaluates (library order, branches, one sample at a time),
+    and the seconds llama.cpp itself spent (model load; generating, per call, in the lock).
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        return {"status": "skipped", "reason": "llama-cpp-python not installed (local extra)"}
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.event import ModelEvent
+    from inspect_ai.log import read_eval_log
+
+    from equanimity.tasks import EVAL_DEFAULTS, build_task
+
+    t0 = time.perf_counter()
+    log = inspect_eval(
+        build_task(),
+        model="equanimity/local",
+        display="none",
+        log_dir=log_dir,
+        limit=int(limit),
+        max_connections=1,
+        **EVAL_DEFAULTS,
+    )[0]
+    eval_wall = time.perf_counter() - t0
+    full = read_eval_log(str(log.location))
+    generate = load = 0.0
+    calls = 0
+    for sample in full.samples or []:
+        for ev in sample.events:
+            if isinstance(ev, ModelEvent) and ev.output.metadata:
+                generate += float(ev.output.metadata.get("generate_seconds", 0.0))
+                load = max(load, float(ev.output.metadata.get("load_seconds", 0.0)))
+                calls += 1
+    return {
+        "status": log.status,
+        "samples": len(full.samples or []),
+        "calls": calls,
+        "eval_wall_s": eval_wall,
+        "generate_s": generate,
+        "load_s": load,
+    }
+
+
 def _judge(persona: str, cascade: str, log_dir: str) -> dict[str, Any]:
     from inspect_ai import Task
     from inspect_ai import eval as inspect_eval
@@ -197,6 +248,7 @@ OPS: dict[str, Callable[..., dict[str, Any]]] = {
     "compare": _compare,
     "gate": _gate,
     "judge": _judge,
+    "model": _model,
 }
 
 
@@ -211,7 +263,8 @@ def main(argv: list[str]) -> int:
     base_rss = _rss_mb()
     load0 = os.getloadavg()[0]
     cpu0 = _cpu()
-    prof = cProfile.Profile() if profile_to else None
+    # CPU time, not wall time: a profile taken on a loaded machine still ranks the costs
+    prof = cProfile.Profile(time.process_time) if profile_to else None
     t0 = time.perf_counter()
     if prof is not None:
         prof.enable()

@@ -13,6 +13,13 @@ MAIN_VARIANTS = ("equanimity", "plain")
 """The full pipeline, and plain inspect-ai with the same turns and model."""
 
 DECOMPOSE_VARIANTS = ("plain-tool", "floor", "replay-only", "equanimity-live")
+
+LEARNED_VARIANT = "equanimity-learned"
+"""The full pipeline with the learned (embedding) layer on: added by ``--learned``."""
+
+DRIFT_LIMIT = 0.10
+"""Largest spread of the floor's (or, without it, plain's) wall times between repeats, as a
+fraction of the fastest, for which the benchmark still gives a verdict."""
 """Extra variants that split the overhead: plain inspect-ai offering the same tool; that plus
 five do-nothing scorers (inspect's floor for a tool-offering, five-scorer task); the replay
 solver and tool without scorers; the full pipeline with inspect's live metrics
@@ -25,6 +32,7 @@ LABELS = {
     "floor": "plain inspect-ai + tool + five no-op scorers (inspect's floor)",
     "replay-only": "equanimity replay + tool, no scorers",
     "equanimity-live": "equanimity with live metrics (`score_display=True`)",
+    "equanimity-learned": "equanimity with the learned layer on (`--learned`)",
 }
 """Table labels of the variants."""
 
@@ -72,6 +80,23 @@ class Overhead:
         """Every run of every variant."""
         return [r for v in self.variants.values() for r in v.runs]
 
+    @property
+    def anchor(self) -> str:
+        """The variant whose repeats tell whether the machine stayed steady (floor, else plain)."""
+        return "floor" if "floor" in self.variants else "plain"
+
+    def drift(self) -> float | None:
+        """Spread of the anchor's wall times, (slowest - fastest) / fastest; None: one run."""
+        walls = [float(r["wall_s"]) for r in self.variants[self.anchor].runs]
+        if len(walls) < 2:
+            return None
+        return (max(walls) - min(walls)) / min(walls)
+
+    def steady(self) -> bool:
+        """Whether a verdict may be given: repeats and an anchor drift within the limit."""
+        d = self.drift()
+        return d is not None and d <= DRIFT_LIMIT
+
 
 def measure_overhead(
     samples: int,
@@ -98,6 +123,6 @@ def measure_overhead(
                 log(
                     f"  {v:16s} n={samples:5d} run {i + 1}/{repeats}: wall {r['wall_s']:7.1f} s"
                     f"  cpu {r['cpu_s']:7.1f} s  peak {r['peak_rss_mb']:6.0f} MiB"
-                    f"  load {r['load_start']:.1f}"
+                    f"  load {r['load_start']:.1f}→{r['load_end']:.1f}"
                 )
     return out

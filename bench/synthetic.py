@@ -155,15 +155,39 @@ def stub_grader() -> Model:
     return get_model("mockllm/model", custom_outputs=stub_grader_reply)
 
 
-def equanimity_task(scenarios: list[Scenario], cascade: bool = True, scorers: bool = True) -> Task:
+def learned_scorers(cascade: bool = True) -> list[Scorer]:
+    """The five scorers with the learned (embedding) layer on: ``default_scorers(learned=True)``.
+
+    Raises ``RuntimeError`` when this checkout's ``default_scorers`` has no ``learned`` option
+    (the learned layer has not landed).
+    """
+    import inspect as _inspect
+
+    if "learned" not in _inspect.signature(default_scorers).parameters:
+        raise RuntimeError(
+            "no learned layer in this checkout: equanimity.scorers.suite.default_scorers "
+            "takes no `learned` option (run without --learned)"
+        )
+    make: Any = default_scorers  # typed either way, before and after the option lands
+    scorers: list[Scorer] = make(cascade, learned=True)
+    return scorers
+
+
+def equanimity_task(
+    scenarios: list[Scenario], cascade: bool = True, scorers: bool = True, learned: bool = False
+) -> Task:
     """The full pipeline as :func:`equanimity.tasks.build_task` assembles it, over ``scenarios``.
 
-    ``scorers=False`` keeps the replay solver (and its tool) but drops the scorers.
+    ``scorers=False`` keeps the replay solver (and its tool) but drops the scorers;
+    ``learned=True`` turns the learned layer on (:func:`learned_scorers`).
     """
+    chosen = (
+        (learned_scorers(cascade) if learned else default_scorers(cascade)) if scorers else None
+    )
     return Task(
         dataset=scenarios_dataset(scenarios, name="bench", branches=True),
         solver=replay_scenario(),
-        scorer=default_scorers(cascade) if scorers else None,
+        scorer=chosen,
         name="bench_equanimity",
         version=1,
     )

@@ -14,8 +14,10 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.log import read_eval_log
 
+from equanimity import evalread
 from equanimity.analysis import frame as frame_mod
-from equanimity.analysis.frame import json_array_items, load_run
+from equanimity.analysis.frame import load_run
+from equanimity.evalread import json_array_items
 from equanimity.paths import scenarios_dir
 from equanimity.tasks import build_task
 
@@ -32,7 +34,7 @@ HARMFUL = [
 def _inspect_path(monkeypatch: pytest.MonkeyPatch, path: str) -> frame_mod.Run:
     """load_run through inspect's own readers (the behaviour before streaming)."""
     with monkeypatch.context() as m:
-        m.setattr(frame_mod, "_finished_eval_zip", lambda p: None)
+        m.setattr(evalread, "local_eval_zip", lambda p, finished=False: None)
         return load_run(path)
 
 
@@ -90,15 +92,15 @@ def test_streaming_reads_only_header_and_summaries(
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("inspect reader used")
 
-    monkeypatch.setattr(frame_mod, "read_eval_log", boom)
-    monkeypatch.setattr(frame_mod, "read_eval_log_sample_summaries", boom)
+    monkeypatch.setattr(evalread, "read_eval_log", boom)
+    monkeypatch.setattr(evalread, "read_eval_log_sample_summaries", boom)
     assert len(load_run(logs["quitter"]).samples) > 0
 
 
 def _rewrite(src: str, dest: Path, summaries: list[dict[str, Any]]) -> str:
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
-            if info.filename == frame_mod.SUMMARIES_MEMBER:
+            if info.filename == evalread.SUMMARIES_MEMBER:
                 zout.writestr(info.filename, json.dumps(summaries))
             else:
                 zout.writestr(info.filename, zin.read(info.filename))
@@ -110,7 +112,7 @@ def test_duplicate_summaries_keep_the_last_row_in_the_first_place(
 ) -> None:
     """A requeued sample's second summary supersedes the first, as in inspect's reader."""
     with zipfile.ZipFile(logs["quitter"]) as zf:
-        rows = json.loads(zf.read(frame_mod.SUMMARIES_MEMBER))
+        rows = json.loads(zf.read(evalread.SUMMARIES_MEMBER))
     again = json.loads(json.dumps(rows[0]))
     again["scores"]["end_chat"]["answer"] = "superseded-answer"
     path = _rewrite(logs["quitter"], tmp_path / "dup.eval", [*rows, again])
@@ -126,9 +128,9 @@ def test_log_without_summaries_member_uses_inspect(
     dest = tmp_path / "nosum.eval"
     with zipfile.ZipFile(logs["quitter"]) as zin, zipfile.ZipFile(dest, "w") as zout:
         for info in zin.infolist():
-            if info.filename != frame_mod.SUMMARIES_MEMBER:
+            if info.filename != evalread.SUMMARIES_MEMBER:
                 zout.writestr(info.filename, zin.read(info.filename))
-    assert frame_mod._finished_eval_zip(str(dest)) is None
+    assert evalread.local_eval_zip(str(dest), finished=True) is None
     run = load_run(dest)
     assert len(run.samples) == len(load_run(logs["quitter"]).samples)
 

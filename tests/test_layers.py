@@ -12,10 +12,9 @@ import equanimity
 
 SRC = Path(equanimity.__file__).parent
 MAX_LINES = 500
-OVERSIZE_ALLOWED = {
-    # being split into settings / engine / model API by another change (issue 15, item 3)
-    "equanimity.models.local",
-}
+OVERSIZE_ALLOWED: set[str] = set()
+INSPECT_INTERNAL = "equanimity._inspect_internal"
+"""The one module allowed to import inspect-ai's private API."""
 TEXTCLASS_MAY_IMPORT = {"equanimity.paths", "equanimity.yaml_source"}
 
 
@@ -113,6 +112,27 @@ def test_no_module_over_500_lines() -> None:
     sizes = {n: len(p.read_text("utf-8").splitlines()) for n, p in MODULES.items()}
     over = {n: s for n, s in sizes.items() if s > MAX_LINES and n not in OVERSIZE_ALLOWED}
     assert over == {}
+
+
+def _private_inspect_imports(path: Path) -> list[str]:
+    """inspect_ai modules imported by ``path`` whose dotted name has a ``_private`` part."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        for n in names:
+            parts = n.split(".")
+            if parts[0] == "inspect_ai" and any(p.startswith("_") for p in parts[1:]):
+                found.append(n)
+    return found
+
+
+def test_only_one_module_uses_inspects_private_api() -> None:
+    users = {n: _private_inspect_imports(p) for n, p in MODULES.items()}
+    assert {n for n, found in users.items() if found} == {INSPECT_INTERNAL}
 
 
 def test_each_module_imports_on_its_own() -> None:

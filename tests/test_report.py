@@ -308,9 +308,10 @@ def test_json_log_is_streamed(tmp_path: Path) -> None:
 def test_samples_are_read_in_batches_in_report_order(
     reference_logs: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from equanimity import evalread
     from equanimity.analysis.frame import load_run
 
-    monkeypatch.setattr(report_samples, "BATCH", 3)
+    monkeypatch.setattr(evalread, "BATCH", 3)
     run = load_run(reference_logs[0])
     seen = [(str(s.id), s.epoch) for s in report_samples.iter_samples(run)]
     assert seen == report_samples.report_order(run.samples)

@@ -13,6 +13,7 @@ from inspect_ai.log import read_eval_log_samples_by_id
 from inspect_ai.model import ChatMessage, ChatMessageUser, ModelOutput, ModelUsage, get_model
 from markupsafe import Markup, escape
 
+from equanimity import evalread
 from equanimity.analysis.frame import load_run
 from equanimity.paths import scenarios_dir
 from equanimity.report import render, samples
@@ -88,7 +89,7 @@ def test_zip_samples_equal_inspects_reader(logs: list[str]) -> None:
 
 def test_missing_sample_is_an_index_error(logs: list[str]) -> None:
     with zipfile.ZipFile(logs[0]) as zf, pytest.raises(IndexError, match="nope"):
-        samples.read_zip_sample(zf, logs[0], "nope", 1)
+        evalread.read_zip_sample(zf, logs[0], "nope", 1)
 
 
 def _normalised(html: str) -> str:
@@ -102,7 +103,7 @@ def test_report_is_the_same_through_inspects_reader(
 ) -> None:
     direct = render.render_report(logs, tmp_path / "direct.html").read_text("utf-8")
     with monkeypatch.context() as m:
-        m.setattr(samples, "_local_zip", lambda path: None)
+        m.setattr(evalread, "local_eval_zip", lambda path, finished=False: None)
         via_inspect = render.render_report(logs, tmp_path / "inspect.html").read_text("utf-8")
     assert _normalised(direct) == _normalised(via_inspect)
     assert "\u241b[31m" in direct and "\\x85" in direct  # the control characters made visible

@@ -13,9 +13,9 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai import score as inspect_score
 from inspect_ai.log import EvalLog, EvalSample, read_eval_log, write_eval_log
-from inspect_ai.log._recorders.eval import REDUCTIONS_JSON
 from inspect_ai.scorer import Score
 
+from equanimity._inspect_internal import REDUCTIONS_JSON
 from equanimity.analysis.frame import load_run
 from equanimity.cli import main
 from equanimity.rescore import RescoreError, rescore_log

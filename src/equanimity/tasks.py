@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from inspect_ai import Task, task
+from inspect_ai.util import DisplayType
 
 from equanimity.provenance import METADATA_KEY as PROVENANCE_KEY
 from equanimity.provenance import scorer_provenance
@@ -25,6 +26,17 @@ EVAL_DEFAULTS: dict[str, Any] = {"score_display": False}
 here) every few seconds to show them live, even with ``display="none"``; that cost 22% of a
 1,000-sample run against an instant model (bench/RESULTS.md). The final metrics are the same.
 """
+
+
+def quiet_display(display: str) -> DisplayType:
+    """The inspect display to run for ``display``: ``none`` runs as inspect's ``log`` display.
+
+    Under ``display="none"`` inspect still lays out its final results panel (every metric
+    of every scorer: ~130 rows here) with rich, only to discard it: ~1 s of CPU per eval on
+    the bench's 2 cores (bench/RESULTS.md). The ``log`` display writes through ``logging``
+    at INFO level instead, which inspect's default log level (warning) keeps silent.
+    """
+    return cast(DisplayType, "log" if display == "none" else display)
 
 
 def _as_list(value: str | list[str] | None) -> list[str] | None:

@@ -173,7 +173,7 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the suite; print per-category and headline summaries; write the report."""
     from equanimity.provenance import METADATA_KEY as PROVENANCE_KEY
     from equanimity.provenance import scorer_provenance
-    from equanimity.tasks import EVAL_DEFAULTS, build_task
+    from equanimity.tasks import EVAL_DEFAULTS, build_task, quiet_display
 
     roles = _kv(args.model_role, "model role")
     task = build_task(
@@ -212,7 +212,7 @@ def run_command(args: argparse.Namespace) -> int:
         model_roles=roles or None,
         limit=args.limit,
         epochs=args.epochs,
-        display=args.display,
+        display=quiet_display(args.display),
         max_connections=args.max_connections,
         retry_on_error=args.retry_on_error,
         max_retries=args.max_retries,

@@ -42,7 +42,7 @@ from tenacity.wait import WaitBaseT
 
 from equanimity.models.personas import PERSONAS
 from equanimity.models.reference import ReferenceModelAPI
-from equanimity.solvers.context import REPLAY_CONTEXT
+from equanimity.solvers.context import REPLAY_CONTEXT, current_sample
 from equanimity.tools import END_TOOL_NAME
 
 FAULTY_MODEL_NAME = "faulty"
@@ -109,13 +109,8 @@ _EXCEPTIONS: dict[str, type[InjectedFault]] = {
 
 
 def _current_sample() -> tuple[str, int]:
-    """(sample id, epoch) of the sample being run, ``("", 0)`` outside a sample."""
-    try:
-        from inspect_ai.solver._task_state import sample_state
-    except ImportError:  # pragma: no cover - private API moved
-        return "", 0
-    state = sample_state()
-    return (str(state.sample_id), int(state.epoch)) if state is not None else ("", 0)
+    """(sample id, epoch) of the sample being replayed, ``("", 0)`` outside a replay."""
+    return current_sample()
 
 
 def _unit(key: str) -> float:

@@ -1,17 +1,10 @@
 """Per-sample views for the drill-down, read from logs one batch at a time.
 
-Transcripts are never all in memory: samples are read one at a time (local ``.eval`` logs,
-in report order), in small batches (other ``.eval`` logs) or streamed (``.json`` logs, in log
-order), turned into a :class:`SampleView` and handed to the template, which writes them out
-before the next one is read.
-
-A local ``.eval`` log is read straight from its zip: each sample member is decompressed and
-parsed with ``json.loads`` (what inspect's own reader does when no field is excluded), the
-fields the report never reads are dropped, and the rest is validated as an ``EvalSample``.
-inspect's reader with ``exclude_fields`` streams the member through ijson's event parser
-instead (it skips building the events but is slower than the C ``json`` parser) and validates
-with a message cache that hashes every message; it took 3-4 times the CPU (measured on
-1,000 samples of a replicated library log).
+Transcripts are never all in memory: samples come from :func:`equanimity.evalread.read_samples`
+one at a time (local ``.eval`` logs, in report order), in small batches (other ``.eval`` logs)
+or streamed (``.json`` logs, in log order), without the fields the report never reads, are
+turned into a :class:`SampleView` and handed to the template, which writes them out before the
+next one is read.
 """
 
 from __future__ import annotations
@@ -19,30 +12,23 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import inspect_ai._util.zipfile  # noqa: F401  (registers zstd, which .eval members use)
 import pandas as pd
-from inspect_ai._util.constants import DESERIALIZING
-from inspect_ai.log import EvalSample, read_eval_log_samples, read_eval_log_samples_by_id
-from inspect_ai.log._recorders.eval import _sample_filename
+from inspect_ai.log import EvalSample
 from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageTool
 from markupsafe import Markup
 from pydantic import ValidationError
 
 from equanimity.analysis.frame import Run
 from equanimity.analysis.headline import HEADLINES
+from equanimity.evalread import read_samples
 from equanimity.records import ReplayRecord, replay_record
 from equanimity.report.evidence import REASON_PREFIX, evidence_marks, highlight
 from equanimity.scenarios.dataset import BRANCH_SUFFIX
-
-BATCH = 64
-"""Samples read per batch from an ``.eval`` log."""
 
 EXCLUDE_FIELDS = {"events", "events_data", "attachments", "timelines"}
 """Sample fields the report never reads (events are most of a log's size)."""
@@ -161,53 +147,10 @@ def report_order(df: pd.DataFrame) -> list[tuple[str, int]]:
     return [(str(i), int(e)) for i, e in zip(ordered["sample_id"], ordered["epoch"], strict=True)]
 
 
-def read_zip_sample(zf: zipfile.ZipFile, path: str, sample_id: str, epoch: int) -> EvalSample:
-    """One sample from an open ``.eval`` zip, without :data:`EXCLUDE_FIELDS`.
-
-    Raises ``IndexError`` (as inspect's reader does) when the log has no such sample.
-    """
-    try:
-        raw = zf.read(_sample_filename(sample_id, epoch))
-    except KeyError:
-        raise IndexError(
-            f"Sample id {sample_id} for epoch {epoch} not found in log {path}"
-        ) from None
-    data = json.loads(raw)
-    for name in EXCLUDE_FIELDS:
-        data.pop(name, None)
-    # inspect's read context, less its message cache: that cache hashes every message (a JSON
-    # dump and a sha256 each) to share the copies repeated in the events, which are not read
-    return EvalSample.model_validate(data, context={DESERIALIZING: True})
-
-
-def _local_zip(path: str) -> zipfile.ZipFile | None:
-    if not path.endswith(".eval") or not os.path.isfile(path):
-        return None
-    try:
-        return zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile):
-        return None
-
-
 def iter_samples(run: Run) -> Iterator[EvalSample]:
     """Each sample of a run, one (or one batch) in memory at a time (report order for ``.eval``)."""
-    if run.path.endswith(".eval"):
-        order = report_order(run.samples)
-        zf = _local_zip(run.path)
-        if zf is not None:
-            with zf:
-                for sid, epoch in order:
-                    yield read_zip_sample(zf, run.path, sid, epoch)
-            return
-        for start in range(0, len(order), BATCH):
-            batch = order[start : start + BATCH]
-            yield from read_eval_log_samples_by_id(
-                run.path, batch, concurrency=4, exclude_fields=EXCLUDE_FIELDS
-            )
-    else:
-        yield from read_eval_log_samples(
-            run.path, all_samples_required=False, exclude_fields=EXCLUDE_FIELDS
-        )
+    order = report_order(run.samples) if run.path.endswith(".eval") else None
+    return read_samples(run.path, order, EXCLUDE_FIELDS)
 
 
 def sample_views(run: Run, index: int) -> Iterator[SampleView]:

@@ -22,16 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inspect_ai.log import EvalLog
-from inspect_ai.log._recorders.eval import SAMPLES_DIR
 
+from equanimity.evalread import member_sample_epoch, sample_members, zip_header
 from equanimity.provenance import METADATA_KEY, scorer_provenance
 from equanimity.rescore.errors import RescoreError
-from equanimity.rescore.evalzip import (
-    EvalZipWriter,
-    ReductionSpill,
-    read_header,
-    sample_members,
-)
+from equanimity.rescore.evalzip import EvalZipWriter, ReductionSpill
 from equanimity.rescore.results import MetricInputs, apply_results, workers_can_reduce
 from equanimity.rescore.sample import ScoredSample
 from equanimity.rescore.worker import (
@@ -91,11 +86,10 @@ class _Source:
 
 def _member_key(name: str, typed_ids: dict[str, int | str]) -> tuple[tuple[int, str], str]:
     """(inspect's sort key, sample id as text) of ``samples/<id>_epoch_<n>.json``."""
-    stem = name[len(SAMPLES_DIR) + 1 : -len(".json")]
-    sid, _, epoch = stem.rpartition("_epoch_")
+    sid, epoch = member_sample_epoch(name)
     typed = typed_ids.get(sid, sid)
     key = typed if isinstance(typed, str) else str(typed).zfill(20)
-    return (int(epoch) if epoch.isdigit() else 0, key), sid
+    return (epoch, key), sid
 
 
 def _read_source(log_path: Path) -> _Source:
@@ -109,7 +103,7 @@ def _read_source(log_path: Path) -> _Source:
     try:
         with zipfile.ZipFile(log_path) as zf:
             # inspect's own header read, without the reductions read_eval_log also parses
-            header = read_header(zf, str(log_path))
+            header = zip_header(zf, str(log_path))
             members = sample_members(zf)
     except Exception as exc:  # inspect and zipfile raise many kinds on a damaged file
         detail = (str(exc).splitlines() or [type(exc).__name__])[0]

@@ -1,8 +1,8 @@
-"""Read and write the members of an inspect ``.eval`` log (a zip of JSON members).
+"""Write the members of an inspect ``.eval`` log (a zip of JSON members).
 
-The layout is inspect's (``inspect_ai.log._recorders.eval``): ``_journal/start.json``,
+Reading is :mod:`equanimity.evalread`'s. The layout is inspect's (its ``.eval`` recorder): ``_journal/start.json``,
 ``samples/<id>_epoch_<n>.json``, ``summaries.json``, ``reductions.json`` and ``header.json``,
-each zstd-compressed with inspect's own settings. Samples are read and written as JSON bytes so
+each zstd-compressed with inspect's own settings. Samples are written as JSON bytes so
 the bulk of a sample (its events) is never turned into pydantic objects; the header, summaries
 and reductions are serialised with inspect's ``to_json_safe``, as inspect's recorder does.
 """
@@ -18,39 +18,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from inspect_ai._util.json import to_json_safe
-from inspect_ai._util.zipfile import zipfile_compress_kwargs  # also patches in zstd support
 from inspect_ai.log import EvalLog, EvalSampleReductions
-from inspect_ai.log._recorders.eval import (
+
+from equanimity._inspect_internal import (
     HEADER_JSON,
     JOURNAL_DIR,
     REDUCTIONS_JSON,
-    SAMPLES_DIR,
     START_JSON,
     SUMMARIES_JSON,
     LogStart,
-    _read_header,
+    to_json_safe,
+    zipfile_compress_kwargs,
 )
 
 ZIP_ZSTANDARD: int = zipfile_compress_kwargs["compression"]
 """The zip compression method of inspect's logs (zstd)."""
-
-
-def read_header(zf: zipfile.ZipFile, location: str) -> EvalLog:
-    """The log's header as inspect reads it (``header.json``, else the journal's start)."""
-    return _read_header(zf, location)
-
-
-def sample_members(zf: zipfile.ZipFile) -> list[str]:
-    """The sample members of an open log, each name once (a repeated name: the last wins).
-
-    Same selection as inspect's reader: ``samples/*.json``.
-    """
-    return [
-        n
-        for n in dict.fromkeys(zf.namelist())
-        if n.startswith(f"{SAMPLES_DIR}/") and n.endswith(".json")
-    ]
 
 
 class JsonArraySpill:

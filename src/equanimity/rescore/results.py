@@ -13,11 +13,10 @@ stays cheap at 10,000 samples, without changing a value:
   their ``EvalSampleScore`` objects in one process was about half the metric time. Any other
   case (several epochs, named reducers, ``unreduced`` metrics) goes through ``eval_results``
   whole, as inspect does.
-- **Shallow per-key copies.** For every key of a dict-valued score, inspect deep-copies each
-  ``SampleScore`` only to set the copy's ``score.value`` to that key's value (~30 deep
-  copies per sample here); while ``eval_results`` runs that copy is a new ``SampleScore``
-  around a new ``Score`` sharing the rest. Metrics must not mutate what they are given
-  (neither inspect's nor equanimity's do).
+- **Shallow per-key copies.** The scores handed to ``eval_results`` are :class:`MetricScore`
+  objects, whose deep copy (made once per key of a dict-valued score) is shallow. (When
+  inspect reduces epochs itself, its reduced scores are plain ``SampleScore`` objects and are
+  deep-copied as usual: slower, same values.)
 - **Packed, per scorer, in parallel.** Scores wait pickled (:class:`MetricInputs`, ~0.7 KiB a
   score); ``eval_results`` runs for one scorer at a time (it treats each on its own, so the
   results put together in scorer order are the same), the scorers shared out between forked
@@ -26,25 +25,12 @@ stays cheap at 10,000 samples, without changing a value:
 
 from __future__ import annotations
 
-import copy as _copy
 import multiprocessing
 import pickle
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import inspect_ai._eval.task.results as _inspect_results
-from inspect_ai._eval.score import metrics_from_log_header, reducers_from_log_header
-from inspect_ai._eval.task.log import resolve_eval_scorers
-from inspect_ai._eval.task.results import (
-    _filter_metrics_by_scores,
-    _reduced_views,
-    eval_results,
-)
-from inspect_ai._eval.task.task import resolve_scorer_metrics
-from inspect_ai._util.json import to_json_safe
 from inspect_ai.log import (
     EvalLog,
     EvalResults,
@@ -52,30 +38,37 @@ from inspect_ai.log import (
     EvalSampleScore,
     EvalScore,
 )
-from inspect_ai.log._headline import headline_metric_ref, resolve_headline_metric
-from inspect_ai.scorer import SampleScore, Score, Scorer
-from inspect_ai.scorer._reducer import ScoreReducer
-from inspect_ai.scorer._scorer import as_scorer_spec, scorer_metrics
+from inspect_ai.scorer import SampleScore, Score, Scorer, ScoreReducer
+
+from equanimity._inspect_internal import (
+    as_scorer_spec,
+    eval_results,
+    filter_metrics_by_scores,
+    headline_metric_ref,
+    metrics_from_log_header,
+    reduced_views,
+    reducers_from_log_header,
+    resolve_eval_scorers,
+    resolve_headline_metric,
+    resolve_scorer_metrics,
+    scorer_metrics,
+    to_json_safe,
+)
 
 
-def _shallow_sample_score(x: Any, memo: dict[int, Any] | None = None) -> Any:
-    if type(x) is SampleScore:
-        return x.model_copy(update={"score": x.score.model_copy()})
-    return _copy.deepcopy(x, memo)
+class MetricScore(SampleScore):
+    """A ``SampleScore`` whose deep copy shares everything but a new ``Score`` shell.
 
+    For every key of a dict-valued score, inspect's ``eval_results`` deep-copies the
+    ``SampleScore`` only to set the copy's ``score.value`` to that key's value (~30 deep copies
+    per sample here). This copy is a new ``MetricScore`` around a new ``Score`` sharing the
+    rest (metadata, answer, sample metadata), which is all that assignment needs. Metrics must
+    not mutate what they are given (neither inspect's nor equanimity's do).
+    """
 
-@contextmanager
-def shallow_score_copies() -> Iterator[None]:
-    """While inside, inspect's results module copies ``SampleScore`` objects shallowly."""
-    real = getattr(_inspect_results, "deepcopy", None)
-    if real is not _copy.deepcopy:  # inspect changed: leave it alone
-        yield
-        return
-    setattr(_inspect_results, "deepcopy", _shallow_sample_score)  # noqa: B010
-    try:
-        yield
-    finally:
-        setattr(_inspect_results, "deepcopy", real)  # noqa: B010
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> MetricScore:
+        """A shallow copy with its own ``Score`` (see the class docstring)."""
+        return self.model_copy(update={"score": self.score.model_copy()})
 
 
 def resolved_metrics(log: EvalLog, scorers: list[Scorer]) -> list[Scorer]:
@@ -92,15 +85,15 @@ def workers_can_reduce(log: EvalLog, scorers: list[Scorer], single_epoch: bool) 
     if not single_epoch or reducers_from_log_header(log) is not None:
         return False
     for s in resolved_metrics(log, scorers):
-        if _filter_metrics_by_scores(scorer_metrics(s), {"unreduced"}) is not None:
+        if filter_metrics_by_scores(scorer_metrics(s), {"unreduced"}) is not None:
             return False
-    ((_, name),) = _reduced_views(None, False)
+    ((_, name),) = reduced_views(None, False)
     return name is None
 
 
 def implicit_reducer() -> ScoreReducer:
     """The reducer inspect applies when a log names none (``mean``)."""
-    ((reducer, _),) = _reduced_views(None, False)
+    ((reducer, _),) = reduced_views(None, False)
     return reducer
 
 
@@ -110,22 +103,22 @@ def pack_score(score: SampleScore) -> bytes:
 
 
 def reduce_sample(
-    scores: dict[str, SampleScore],
+    scores: dict[str, MetricScore],
     reducer: ScoreReducer,
-) -> tuple[dict[str, SampleScore], dict[str, bytes]]:
+) -> tuple[dict[str, MetricScore], dict[str, bytes]]:
     """One sample's scores reduced as inspect's ``reduce_scores`` does, and their reductions.
 
     Returns the reduced scores trimmed to what metrics read (value and metadata; answer and
     explanation are only logged) and each scorer's ``EvalSampleScore`` as JSON.
     """
-    reduced: dict[str, SampleScore] = {}
+    reduced: dict[str, MetricScore] = {}
     logged: dict[str, bytes] = {}
     for name, s in scores.items():
         r = reducer([s.score])
         logged[name] = to_json_safe(
             EvalSampleScore(**r.__dict__, sample_id=s.sample_id), indent=None
         )
-        reduced[name] = SampleScore(
+        reduced[name] = MetricScore(
             score=Score(value=r.value, metadata=r.metadata),
             sample_id=s.sample_id,
             sample_metadata=s.sample_metadata,
@@ -192,10 +185,9 @@ def _eval(job: _Job, which: list[int]) -> tuple[EvalResults, list[EvalSampleRedu
     for i in which:
         name = m.names[i]
         scores = [{name: pickle.loads(b)} for b in m.packed.get(name, [])]
-        with shallow_score_copies():
-            part, part_reductions = eval_results(
-                m.samples, scores, job.reducers, [job.scorers[i]], job.log_metrics, [name], **kwargs
-            )
+        part, part_reductions = eval_results(
+            m.samples, scores, job.reducers, [job.scorers[i]], job.log_metrics, [name], **kwargs
+        )
         results.scores.extend(part.scores)
         reductions.extend(part_reductions or [])
     return results, reductions

@@ -3,7 +3,7 @@
 A sample's events are most of its bytes and most of the cost of turning it into an
 ``EvalSample``; scorers never see them. So the sample is parsed as plain JSON, everything but
 its events is validated into an ``EvalSample`` and handed to inspect's own post-hoc scoring step
-(``_run_score_task``: ``task_state_from_sample`` builds the ``TaskState``, each scorer runs in
+(``run_score_task`` in :mod:`equanimity._inspect_internal`: ``task_state_from_sample`` builds the ``TaskState``, each scorer runs in
 its span, a ``ScoreEvent`` is recorded), and the new scores and scorer events are spliced back
 into the JSON in place of the old ones, as ``inspect score --action overwrite`` does.
 """
@@ -15,17 +15,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import zstandard
-from inspect_ai._eval.score import _run_score_task
-from inspect_ai._util.constants import DESERIALIZING
-from inspect_ai._util.json import jsonable_python, to_json_safe
 from inspect_ai.log import EvalLog, EvalSample
 from inspect_ai.model import Model
-from inspect_ai.scorer import SampleScore, Scorer
-from inspect_ai.scorer._reducer import ScoreReducer
-from inspect_ai.util._store import suspend_store_events
+from inspect_ai.scorer import Scorer, ScoreReducer
 from pydantic_core import PydanticSerializationError, from_json, to_json
 
-from equanimity.rescore.results import pack_score, reduce_sample
+from equanimity._inspect_internal import (
+    READ_CONTEXT,
+    jsonable_python,
+    run_score_task,
+    suspend_store_events,
+    to_json_safe,
+)
+from equanimity.rescore.results import MetricScore, pack_score, reduce_sample
 
 SCORERS_SPAN = "scorers"
 """Name and type of the span inspect wraps a sample's scorers in."""
@@ -165,11 +167,11 @@ async def rescore_sample(member: str, raw: bytes, ctx: ScoringContext) -> Scored
         light.pop("attachments", None)
     # inspect's deserialising context minus its message cache, which only pays off when the
     # events (holding copies of the messages) are validated too
-    sample = EvalSample.model_validate(light, context={DESERIALIZING: True})
+    sample = EvalSample.model_validate(light, context=READ_CONTEXT)
     # Rescoring never saves the scorers' store writes (inspect keeps the sample's store), so
     # the StoreEvent each span would record costs two copies of the store per span for nothing
     with suspend_store_events():
-        results, _ = await _run_score_task(
+        results, _ = await run_score_task(
             ctx.header, sample, ctx.scorers, ctx.model, ctx.model_roles, "overwrite"
         )
     new_events = [jsonable_python(ev) for ev in sample.events]
@@ -180,7 +182,7 @@ async def rescore_sample(member: str, raw: bytes, ctx: ScoringContext) -> Scored
     }
     grouping = metric_metadata(sample.metadata)  # one dict shared by the sample's scores
     scores = {
-        name: SampleScore(
+        name: MetricScore(
             score=s.score, sample_id=s.sample_id, sample_metadata=grouping, scorer=s.scorer
         )
         for name, s in results.items()

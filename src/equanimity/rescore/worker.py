@@ -9,15 +9,15 @@ from __future__ import annotations
 import gc
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
+import yaml
 import zstandard
-from inspect_ai._cli.util import parse_model_role_cli_args
-from inspect_ai._util.registry import registry_unqualified_name
 from inspect_ai.log import EvalLog
-from inspect_ai.model import Model, get_model
-from inspect_ai.model._util import resolve_model_roles
+from inspect_ai.model import GenerateConfig, Model, get_model
 from inspect_ai.scorer import Scorer
+from inspect_ai.util import registry_info
 
 from equanimity.rescore.errors import RescoreError
 from equanimity.rescore.results import implicit_reducer
@@ -46,14 +46,19 @@ class WorkerSpec:
     """Reduce each sample's scores here (single epoch, implicit reducer)."""
 
 
+def unqualified_name(obj: object) -> str:
+    """A registered object's name without its package (``equanimity/end_chat`` → ``end_chat``)."""
+    return registry_info(obj).name.rsplit("/", 1)[-1]
+
+
 def scorer_names() -> list[str]:
     """Names of the equanimity scorers that can be re-run, in their usual order."""
-    return [registry_unqualified_name(s) for s in default_scorers()]
+    return [unqualified_name(s) for s in default_scorers()]
 
 
 def build_scorers(names: tuple[str, ...]) -> list[Scorer]:
     """The named equanimity scorers (current code, default options), in the order given."""
-    by_name = {registry_unqualified_name(s): s for s in default_scorers()}
+    by_name = {unqualified_name(s): s for s in default_scorers()}
     unknown = [n for n in names if n not in by_name]
     if unknown:
         raise ValueError(
@@ -62,11 +67,45 @@ def build_scorers(names: tuple[str, ...]) -> list[Scorer]:
     return [by_name[n] for n in names]
 
 
+def _role_model(role: str, value: Any) -> Model:
+    """One role's model from its parsed value: a model name, or a mapping as inspect takes."""
+    if isinstance(value, str) and value.strip():
+        return get_model(value.strip(), memoize=False)
+    if isinstance(value, dict):
+        params = dict(value)
+        name = params.pop("model", None)
+        model_args = params.pop("model_args", {}) or {}
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"--model-role {role}: the mapping needs a 'model' name")
+        if not isinstance(model_args, dict):
+            raise ValueError(f"--model-role {role}: model_args must be a mapping")
+        try:
+            config = GenerateConfig(**params)
+        except Exception as exc:  # pydantic's ValidationError: name the role, one line
+            detail = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise ValueError(f"--model-role {role}: invalid generate config ({detail})") from None
+        return get_model(name, config=config, memoize=False, **model_args)
+    raise ValueError(f"--model-role {role}: expected a model name or a mapping, got {value!r}")
+
+
 def build_model_roles(specs: tuple[str, ...]) -> dict[str, Model | list[Model]]:
-    """Models for ``ROLE=MODEL`` bindings (inspect's ``--model-role`` syntax)."""
-    if not specs:
-        return {}
-    return resolve_model_roles(parse_model_role_cli_args(specs)) or {}
+    """Models for ``ROLE=MODEL`` bindings, in inspect's ``--model-role`` syntax.
+
+    ``ROLE=PROVIDER/MODEL``, or ``ROLE={model: ..., temperature: ..., model_args: {...}}``
+    (YAML or JSON; generate config fields at the top level). One model per role.
+    """
+    roles: dict[str, Model | list[Model]] = {}
+    for spec in specs:
+        role, sep, raw = spec.partition("=")
+        role = role.strip().replace("-", "_")
+        if not sep or not role:
+            raise ValueError(f"--model-role {spec!r}: expected ROLE=MODEL")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise ValueError(f"--model-role {role}: not a model name or a YAML mapping") from None
+        roles[role] = _role_model(role, value)
+    return roles
 
 
 def active_model(header: EvalLog) -> Model:

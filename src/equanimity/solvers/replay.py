@@ -94,7 +94,14 @@ def replay_scenario(
         previous: TurnRecord | None = None
         for index, turn in scripted_turns(scenario, branch_from):
             text, variant = _choose(turn, previous)
-            ctx = ReplayContext(scenario, index, branch_from, end_offer=mode)
+            ctx = ReplayContext(
+                scenario,
+                index,
+                branch_from,
+                end_offer=mode,
+                sample_id=str(state.sample_id),
+                epoch=state.epoch,
+            )
             state, previous = await exchange(state, generate, ctx, text, variant)
             record.turns.append(previous)
             if previous.ended:

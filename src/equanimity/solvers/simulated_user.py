@@ -233,7 +233,14 @@ async def continue_with_simulated_user(
         if not text:
             info["stop"] = "user_done"
             break
-        ctx = ReplayContext(scenario, len(record.turns) + 1, None, end_offer=end_offer)
+        ctx = ReplayContext(
+            scenario,
+            len(record.turns) + 1,
+            None,
+            end_offer=end_offer,
+            sample_id=str(state.sample_id),
+            epoch=state.epoch,
+        )
         state, turn = await exchange(state, generate, ctx, text, "simulated")
         record.turns.append(turn)
         if turn.ended:

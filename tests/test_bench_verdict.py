@@ -1,0 +1,56 @@
+"""The bench gives a verdict only when its floor runs stayed steady between repeats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.replay import Overhead, VariantRuns
+from bench.results import overhead_lines
+
+from equanimity.tasks import quiet_display
+
+
+def _runs(variant: str, walls: list[float]) -> VariantRuns:
+    runs: list[dict[str, Any]] = [
+        {"wall_s": w, "cpu_s": w, "peak_rss_mb": 200.0, "load_start": 1.0, "load_end": 1.2}
+        for w in walls
+    ]
+    return VariantRuns(variant, 1000, runs)
+
+
+def _overhead(floor: list[float]) -> Overhead:
+    return Overhead(
+        1000,
+        {
+            "equanimity": _runs("equanimity", [27.0, 27.5, 28.0]),
+            "plain": _runs("plain", [23.0, 23.5, 24.0]),
+            "floor": _runs("floor", floor),
+        },
+    )
+
+
+def test_steady_floor_gives_a_verdict() -> None:
+    o = _overhead([23.0, 23.8, 24.5])
+    assert o.steady() and o.drift() is not None
+    text = "\n".join(overhead_lines(o))
+    assert "meets the ≤ 1.25 target" in text and "no verdict" not in text
+    assert "1.0–1.2" in text  # each run's load is in the table
+
+
+def test_drifting_floor_gives_no_verdict() -> None:
+    o = _overhead([23.0, 26.0, 24.0])  # 13% apart
+    assert not o.steady()
+    text = "\n".join(overhead_lines(o))
+    assert "**no verdict**" in text and "13%" in text
+    assert "meets" not in text and "misses" not in text
+
+
+def test_a_single_run_gives_no_verdict() -> None:
+    o = _overhead([23.0])
+    assert o.drift() is None and not o.steady()
+    assert "no verdict" in "\n".join(overhead_lines(o))
+
+
+def test_display_none_skips_the_results_panel() -> None:
+    assert quiet_display("none") == "log"
+    assert quiet_display("plain") == "plain"
