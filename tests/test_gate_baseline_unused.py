@@ -51,14 +51,7 @@ def _gate_commands(text: str) -> list[str]:
 
 DOCS = [
     *sorted((REPO / "docs").glob("*.md")),
-    pytest.param(
-        REPO / "README.md",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="README's example still says --policy default --baseline: the integrator "
-            "applies docs/readme-firsthour.md (then drop this mark)",
-        ),
-    ),
+    REPO / "README.md",
 ]
 
 

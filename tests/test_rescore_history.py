@@ -39,11 +39,6 @@ def test_rescore_is_recorded_and_history_skips_it(
     assert "runs: 1 " in capsys.readouterr().out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="README's `inspect eval equanimity/suite` example writes to ./logs while the next "
-    "line views results/logs: the integrator applies docs/readme-firsthour.md",
-)
 def test_readme_inspect_examples_use_one_log_dir() -> None:
     """`inspect eval` examples name the folder the `inspect view` example shows."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
