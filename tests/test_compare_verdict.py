@@ -50,9 +50,10 @@ def test_the_verdict_leads_with_the_regression_in_words(page: str) -> None:
     verdict = body.split('<section id="verdict"', 1)[1].split("</section>", 1)[0]
     text = _text(verdict)
     assert "1 significant regression, no improvement (α = 0.05" in text
+    n = library_count("harmful_persistent")
     assert re.search(
-        r"regression: Refusal persistence rate fell from 1\.00 to 0\.00 .*p = 0\.00\d+, McNemar, "
-        r"n = 9\): 9 samples flipped for the worse",
+        r"regression: Refusal persistence rate fell from 1\.00 to 0\.00 .*p = [0-9.e-]+, McNemar, "
+        rf"n = {n}\): {n} samples flipped for the worse",
         text,
     ), text
     # its link goes to the side-by-side transcripts of one of those samples
