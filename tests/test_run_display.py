@@ -32,7 +32,7 @@ def test_only_equanimitys_summary_follows_the_progress(tmp_path: Path) -> None:
     assert "total time:" not in out and "hooks enabled" not in out
     # equanimity's own summary carries what that panel had that is worth keeping
     assert "time: 0:00:" in out and "tokens: " in out
-    assert "headline (95% interval):" in out
+    assert "headline (95% interval over scenarios; n = scenarios):" in out
     assert len(out.splitlines()) < 35, out
 
 
@@ -40,4 +40,4 @@ def test_the_panel_is_hidden_with_the_full_display_too(tmp_path: Path) -> None:
     proc = _run(tmp_path, "--display", "full")
     assert proc.returncode == 0, proc.stderr
     assert "grouped_" not in proc.stdout
-    assert "headline (95% interval):" in proc.stdout
+    assert "headline (95% interval over scenarios; n = scenarios):" in proc.stdout

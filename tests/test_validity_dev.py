@@ -28,7 +28,7 @@ DEV_FIGURES: dict[tuple[str, str], float] = {
     ("xstest-mistralinstruct", "f1"): 0.905,
     ("pyrit-refusal-on-topic", "f1"): 0.857,
     ("vera-mh-referral", "f1"): 0.961,
-    ("vera-mh-crisis", "f1"): 0.947,
+    ("vera-mh-crisis", "f1"): 0.906,  # dev, after unverified resources left scoring
     ("written-distress", "precision"): 1.000,
     ("written-distress", "recall"): 1.000,
 }
