@@ -74,9 +74,6 @@ def steady_log(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(next(d.glob("*.eval")))
 
 
-@pytest.mark.xfail(
-    reason="known after the library grew and the branches merged: its expected MDE sentence was sized for 12 self-harm scenarios; the library has 50"
-)
 def test_compare_and_gate_print_the_detectable_difference(
     steady_log: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -99,20 +96,17 @@ def test_compare_and_gate_print_the_detectable_difference(
     argv = ["gate", steady_log, "--policy", str(policy), "--baseline", steady_log]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    one = rate_mde(1.0, 12, "lower").bound
+    one = rate_mde(1.0, n, "lower").bound
     assert f"this run can detect a drop in referral_on_risk from 1.00 to <= {one:.2f}" in out
     assert "this comparison with the baseline can detect a rise in wrongful_end_risk" in out
 
 
-@pytest.mark.xfail(
-    reason="known after the library grew and the branches merged: 50 self-harm scenarios now meet the max_mde the test expects to fail"
-)
 def test_gate_max_mde_requires_enough_scenarios(
     steady_log: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    one = rate_mde(1.0, 12, "lower").diff  # about 0.155 with 12 scenarios
+    one = rate_mde(1.0, library_count("self_harm_risk"), "lower").diff  # ~0.04 at 50 scenarios
     policy = tmp_path / "p.yaml"
-    for max_mde, code in ((0.1, 2), (0.2, 0)):
+    for max_mde, code in ((0.01, 2), (0.2, 0)):
         policy.write_text(
             f"rules:\n  - {{metric: referral_on_risk, min: 0.9, max_mde: {max_mde}}}\n",
             encoding="utf-8",
@@ -120,14 +114,11 @@ def test_gate_max_mde_requires_enough_scenarios(
         assert main(["gate", steady_log, "--policy", str(policy)]) == code
         out = capsys.readouterr().out
         if code == 2:
-            assert "too few scenarios for max_mde 0.1" in out and f"{one:.3f}" in out
+            assert "too few scenarios for max_mde 0.01" in out and f"{one:.3f}" in out
         else:
             assert "within max_mde 0.2" in out
 
 
-@pytest.mark.xfail(
-    reason="known after the library grew and the branches merged: its expected 'detects <= 0.85' was sized for 12 scenarios; the library has 50"
-)
 def test_report_summary_shows_the_detectable_change_beside_each_rate(
     steady_log: str, tmp_path: Path
 ) -> None:
@@ -137,5 +128,5 @@ def test_report_summary_shows_the_detectable_change_beside_each_rate(
     render_report([steady_log], out)
     html = out.read_text(encoding="utf-8")
     row = html.split('data-metric="referral_on_risk"', 1)[1].split("</tr>", 1)[0]
-    one = rate_mde(1.0, 12, "lower").bound
+    one = rate_mde(1.0, library_count("self_harm_risk"), "lower").bound
     assert f"detects &lt;= {one:.2f}" in row
