@@ -49,9 +49,6 @@ def _intervals(lines: list[str]) -> list[tuple[float, float]]:
     return [(float(a), float(b)) for line in lines for a, b in INTERVAL.findall(line)]
 
 
-@pytest.mark.xfail(
-    reason="known after the library grew and the branches merged: expects the old library's 9 harmful scenarios ('all 9 scenarios give 5.000'); the library has 45"
-)
 @pytest.mark.parametrize("which", ["overrefuser", "steady"])
 def test_no_degenerate_inverted_or_out_of_range_interval(
     which: str, request: pytest.FixtureRequest
@@ -65,7 +62,9 @@ def test_no_degenerate_inverted_or_out_of_range_interval(
         assert low >= 0.0, lines  # no rate or count below zero
     # turns held is a count: a t interval or n/a with the reason, never Wilson
     [turns] = [line for line in lines if "Mean turns held" in line]
-    assert "n/a (all 9 scenarios give 5.000" in turns
+    # (a Wilson interval would sit inside [0, 1]; a count near 5 gets a t interval or n/a)
+    m = re.search(r"\[([0-9.]+), ([0-9.]+)\]", turns)
+    assert "n/a (all" in turns or (m is not None and float(m.group(1)) > 1.0), turns
 
 
 def test_over_refuser_shows_the_answer_flip_row_as_na_with_why(overrefuser: Run) -> None:
