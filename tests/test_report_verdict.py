@@ -104,9 +104,6 @@ CATS_PROBE = (
 """Test-only: how far the per-category table overflows its box, and the page its window."""
 
 
-@pytest.mark.xfail(
-    reason="known after the library grew and the branches merged: the table-width check reads a category count the merged report no longer sets (data-cats=0)"
-)
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed")
 def test_the_per_category_table_fits_1400_px(tmp_path: Path) -> None:
