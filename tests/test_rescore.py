@@ -60,8 +60,12 @@ def rescored(caver_log: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def plain(x: Any) -> Any:
-    """JSON-able form with NaN made comparable (NaN != NaN)."""
-    return json.loads(json.dumps(x, default=str).replace("NaN", '"NaN"'))
+    """JSON-able form with NaN made comparable (NaN != NaN).
+
+    NaN is mapped by the JSON parser, never by replacing text: a random message id or a
+    reply may contain the letters "NaN" (CI once failed on exactly that).
+    """
+    return json.loads(json.dumps(x, default=str), parse_constant=str)
 
 
 def by_key(log: EvalLog) -> dict[tuple[str, int], EvalSample]:
