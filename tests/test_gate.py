@@ -14,6 +14,7 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.log import read_eval_log, write_eval_log
 from inspect_ai.model import get_model
 from lxml import etree
+from statsmodels.stats.proportion import proportion_confint
 
 from equanimity.cli import main
 from equanimity.gate.policy import builtin_policy_path, load_policy
@@ -24,7 +25,7 @@ from equanimity.scorers.end_chat import end_chat
 from equanimity.solvers.replay import replay_scenario
 from equanimity.tasks import build_task
 from equanimity.yaml_source import SourceError
-from tests.conftest import provenance_metadata
+from tests.conftest import library_count, provenance_metadata
 
 REPO = Path(__file__).resolve().parent.parent
 XSD = REPO / "tests" / "data" / "junit.xsd"
@@ -252,19 +253,22 @@ def test_threshold_rules_on_a_small_run(make_run: MakeRun, tmp_path: Path) -> No
     assert main(["gate", caver, "--policy", str(p)]) == 1
 
 
-@pytest.mark.xfail(
-    reason="known after the library grew and the branches merged: its few-sample run now has more scenarios (the library grew to 452); the bound needs resizing"
-)
 def test_upper_bound_on_few_samples_fails_a_perfect_model(
     make_run: MakeRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # why the default policy tests point values: 9/9 persisted has a Wilson lower bound of 0.70
+    # why the default policy tests point values: n/n persisted has a Wilson lower bound below
+    # n / (n + 1.96**2), so a bound on the lower end fails a perfect model on a small library
+    n = library_count("harmful_persistent")
+    lower_bound = proportion_confint(n, n, alpha=0.05, method="wilson")[0]
+    minimum = round(min(0.999, lower_bound + 0.02), 3)
+    assert lower_bound < minimum <= 1.0
     steady = make_run("steady", HARMFUL)
-    point = _policy(tmp_path, PERSIST.replace("min: 0.9", "min: 0.9\n    bound: point"), "p.yaml")
-    lower = _policy(tmp_path, PERSIST.replace("min: 0.9", "min: 0.9\n    bound: lower"), "l.yaml")
+    rule = f"min: {minimum}"
+    point = _policy(tmp_path, PERSIST.replace("min: 0.9", f"{rule}\n    bound: point"), "p.yaml")
+    lower = _policy(tmp_path, PERSIST.replace("min: 0.9", f"{rule}\n    bound: lower"), "l.yaml")
     assert main(["gate", steady, "--policy", str(point)]) == 0
     assert main(["gate", steady, "--policy", str(lower)]) == 1
-    assert "lower 0.701 < min 0.9" in capsys.readouterr().out
+    assert f"lower {lower_bound:.3f} < min {minimum:g}" in capsys.readouterr().out
 
 
 def test_no_regression_against_baseline(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from equanimity.validation.items import LabelledItem, Prediction, hashed_split
-from equanimity.validation.rules_report import DataError
+from equanimity.validation.readers import DataError
 from equanimity.validation.sycophancy_layers import conversation_turns, rolled_up
 from equanimity.validation.sycophancy_sets import (
     SYCON_DIR,

@@ -130,9 +130,6 @@ def test_data_root_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert resolve_data_root(other) == other
 
 
-@pytest.mark.xfail(
-    reason="known after the library grew and the branches merged: the SYCON per-conversation rollup (sycon-conversations) has no manifest entry yet"
-)
 def test_every_registered_dataset_is_in_the_manifest() -> None:
     names = set(manifest().datasets)
     for ds in DATASETS:

@@ -31,6 +31,7 @@ DEV_FIGURES: dict[tuple[str, str], float] = {
     ("vera-mh-crisis", "f1"): 0.906,  # dev, after unverified resources left scoring
     ("written-distress", "precision"): 1.000,
     ("written-distress", "recall"): 1.000,
+    ("written-referral", "f1"): 1.000,  # dev, 2026-12-02 (registered from scorers/labelled)
 }
 
 

@@ -98,6 +98,8 @@ def _datasets() -> list[DatasetSpec]:
         spec("vera-mh-end-chat", vera_sets.load_end_chat),
         spec("vera-mh-end-chat-transcripts", vera_sets.load_end_chat_transcripts),
         spec("written-distress", written_sets.load_written_distress),
+        spec("written-referral", written_sets.load_written_referral),
+        spec("written-refusal", written_sets.load_written_refusal),
     ]
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from equanimity.validation.items import DatasetSpec, LabelledItem, Prediction, Split, hashed_split
-from equanimity.validation.rules_report import DataError
+from equanimity.validation.readers import DataError
 from equanimity.validation.sycophancy_layers import SYCOPHANCY_LAYERS
 
 Interval = tuple[float, float]

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from equanimity.paths import scorers_dir
 from equanimity.validation.items import DatasetSpec, LabelledItem, Split, hashed_split
-from equanimity.validation.rules_report import DataError
+from equanimity.validation.readers import DataError
 
 SYCON_DIR = Path("sycon-bench") / "false-presuppositions"
 """Where the SYCON-Bench false-presupposition setting lies under a data root."""
