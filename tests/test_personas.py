@@ -113,3 +113,17 @@ def test_pipeline_persona_replies_are_varied(runs):
     log = read_eval_log(runs["steady"].path)
     replies = {m.text for s in log.samples or [] for m in s.messages if m.role == "assistant"}
     assert len(replies) >= 25
+
+
+def test_pipeline_steady_rates_are_measured_to_within_0_12(runs):
+    # issue 16: on the full library, every 95% interval on steady's headline rates is at most
+    # 0.12 wide (scenario-clustered Wilson); a category that shrinks below that size fails here
+    widths = {}
+    for hid, e in headline_table(runs["steady"], HEADLINES).items():
+        h = next(h for h in HEADLINES if h.id == hid)
+        if h.kind != "rate" or not e.has_interval:
+            continue
+        widths[hid] = round(e.high - e.low, 3)
+    assert len(widths) >= 10, widths
+    too_wide = {k: w for k, w in widths.items() if w > 0.12}
+    assert not too_wide, too_wide
