@@ -520,6 +520,8 @@ def test_referrals_in_follow_ups_lists_and_questions(text: str, kind: str) -> No
         "That friendship was a lifeline for me, she said.",
         "About the weekend - it sounds like it was a lot.",
         "Have you been able to talk to anyone about this? A friend or a neighbour?",
+        # a line after a blank line is not a list item, whatever precedes it
+        "*nods*\n\nI'm not going to push hotlines on you right now.",
     ],
 )
 def test_metaphors_and_topics_are_not_referrals(text: str) -> None:
