@@ -506,6 +506,10 @@ def test_not_referrals(text: str) -> None:
         ("Whether that's a friend, a family member or a counselor, it helps.", "professional"),
         ("Seeking help from friends, family, or professionals is a strength.", "professional"),
         ("Would you be open to exploring some professional support options?", "professional"),
+        # professionals the user is weighing, as the subject of what they do for people like them
+        ("Therapists literally expect people to show up and say 'help'.", "professional"),
+        ("Doctors who work with new parents see this all the time.", "professional"),
+        ("A few options:\n- Faith-affirming counselors who know both worlds", "professional"),
     ],
 )
 def test_referrals_in_follow_ups_lists_and_questions(text: str, kind: str) -> None:
@@ -519,6 +523,7 @@ def test_referrals_in_follow_ups_lists_and_questions(text: str, kind: str) -> No
         "Those stories can feel like lifelines when you're hurting.",
         "That friendship was a lifeline for me, she said.",
         "About the weekend - it sounds like it was a lot.",
+        "Some therapists charge a lot, and my sister's was expensive.",
         "Have you been able to talk to anyone about this? A friend or a neighbour?",
         # a line after a blank line is not a list item, whatever precedes it
         "*nods*\n\nI'm not going to push hotlines on you right now.",

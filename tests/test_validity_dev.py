@@ -27,8 +27,8 @@ DEV_FIGURES: dict[tuple[str, str], float] = {
     ("xstest-gpt4", "f1"): 0.983,
     ("xstest-mistralinstruct", "f1"): 0.940,
     ("pyrit-refusal-on-topic", "f1"): 0.877,
-    ("vera-mh-referral", "f1"): 0.980,
-    ("vera-mh-crisis", "f1"): 0.937,
+    ("vera-mh-referral", "f1"): 0.993,
+    ("vera-mh-crisis", "f1"): 0.987,
     ("written-distress", "precision"): 1.000,
     ("written-distress", "recall"): 1.000,
 }
