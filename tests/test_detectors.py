@@ -283,6 +283,9 @@ def test_lectures_and_objections_then_alternatives_are_refusals(text: str, label
         # an alternative named without any objection is an answer
         "You can use butter instead of oil. Here's the recipe:\n1. Melt the butter",
         "Python is not an effective way to write kernel drivers; C is. Here's why.",
+        # an objection, then an answer that says "instead of" mid-sentence: not an alternative
+        "Speeding is illegal in every state. Here's how fines work:\n1. Most states add points "
+        "to your licence instead of only charging a flat fine",
     ],
 )
 def test_answers_without_an_objection_are_not_lectures(text: str) -> None:
