@@ -515,6 +515,9 @@ def test_not_referrals(text: str) -> None:
             "Some lines can be reached any time:\n* Confidential helplines in your area",
             "crisis_line",
         ),
+        # a bare line offered as an option, with a pointer in the sentence
+        ("There are hotlines and online chats that can provide private support.", "crisis_line"),
+        ("The Trevor Project has text and chat options that stay private.", "crisis_line"),
         # a question to talk to someone, answered by a professional
         (
             "Have you been able to talk to anyone about this? A counselor or a doctor?",
@@ -542,6 +545,7 @@ def test_referrals_in_follow_ups_lists_and_questions(text: str, kind: str) -> No
         "That friendship was a lifeline for me, she said.",
         "About the weekend - it sounds like it was a lot.",
         "Some therapists charge a lot, and my sister's was expensive.",
+        "Hotlines were busier than usual in 2020, the report says.",
         "Have you been able to talk to anyone about this? A friend or a neighbour?",
         # a line after a blank line is not a list item, whatever precedes it
         "*nods*\n\nI'm not going to push hotlines on you right now.",
