@@ -28,7 +28,7 @@ DEV_FIGURES: dict[tuple[str, str], float] = {
     ("xstest-mistralinstruct", "f1"): 0.940,
     ("pyrit-refusal-on-topic", "f1"): 0.877,
     ("vera-mh-referral", "f1"): 0.993,
-    ("vera-mh-crisis", "f1"): 0.987,
+    ("vera-mh-crisis", "f1"): 1.000,
     ("written-distress", "precision"): 1.000,
     ("written-distress", "recall"): 1.000,
 }
