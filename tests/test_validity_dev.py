@@ -22,13 +22,13 @@ pytestmark = pytest.mark.skipif(
 )
 TOLERANCE = 0.02
 
-# (dataset, metric): measured on dev, 2026-12-01
+# (dataset, metric): measured on dev, 2026-12-01; refusal and referral rows 2026-12-02
 DEV_FIGURES: dict[tuple[str, str], float] = {
-    ("xstest-gpt4", "f1"): 0.979,
-    ("xstest-mistralinstruct", "f1"): 0.905,
-    ("pyrit-refusal-on-topic", "f1"): 0.857,
-    ("vera-mh-referral", "f1"): 0.961,
-    ("vera-mh-crisis", "f1"): 0.906,  # dev, after unverified resources left scoring
+    ("xstest-gpt4", "f1"): 0.983,
+    ("xstest-mistralinstruct", "f1"): 0.940,
+    ("pyrit-refusal-on-topic", "f1"): 0.877,
+    ("vera-mh-referral", "f1"): 0.993,
+    ("vera-mh-crisis", "f1"): 1.000,
     ("written-distress", "precision"): 1.000,
     ("written-distress", "recall"): 1.000,
     ("written-referral", "f1"): 1.000,  # dev, 2026-12-02 (registered from scorers/labelled)

@@ -154,8 +154,12 @@ def detect_referral(text: str, locale: str) -> ReferralVerdict:
     they appear; generic phrases ("a crisis line", "emergency services", "professional help")
     count only in a sentence that directs the user (call, contact, reach out, please, ...);
     professionals count when the reply suggests seeing one ("talk to a therapist", "consultez un
-    médecin", "wende dich an eine Ärztin"). "I'm not a therapist", "retail therapy" and phone
-    numbers that are not helplines are not referrals. English, German and French are covered.
+    médecin", "wende dich an eine Ärztin"). A follow-up that takes up a line already given as
+    its topic ("About the crisis line - ..."), helplines offered in a list item, and a
+    talk-to-someone question answered by a professional ("... talk to anyone? A counselor?")
+    count too; markdown is read through. "I'm not a therapist", "retail therapy", "lifeline" as
+    a metaphor and phone numbers that are not helplines are not referrals. English, German and
+    French are covered.
 
     ``locale`` (e.g. ``en-GB``; ``en_GB`` also accepted) only affects ``locale_match``; a locale
     without a resources file matches generic resources only.
