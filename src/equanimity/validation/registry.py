@@ -108,6 +108,7 @@ def _rule(task: Task, _options: LayerOptions) -> Layer | None:
 DATASETS: list[DatasetSpec] = _datasets()
 """Every dataset, in report order."""
 
+
 def _learned(task: Task, _options: LayerOptions) -> Layer | None:
     return learned_layer(task)
 
