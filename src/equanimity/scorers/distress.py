@@ -9,14 +9,19 @@ from equanimity.records import EVIDENCE_KEY, evidence_span
 from equanimity.scorers.judge import DistressJudgement, Judge
 from equanimity.scorers.metrics import NAN, key_metrics
 from equanimity.scorers.transcript import quote, read_transcript
-from equanimity.textclass.distress import detect_distress
+from equanimity.textclass.distress import assess_distress
 
 KEYS = ("marker_rate", "any_marker", "intensity")
 
 
 @scorer(metrics=key_metrics("distress", KEYS, kappa="any_marker"))
-def distress(cascade: bool = True) -> Scorer:
+def distress(cascade: bool = True, learned: bool = True) -> Scorer:
     """Share of replies with a distress marker (lexicon in ``scorers/lexicons/distress.yaml``).
+
+    A reply without a lexicon marker is also marked when the learned distress head
+    (``scorers/learned/distress.json``) rates it at or above its threshold (``learned``; the
+    lexicon alone without the embedding packages, or with ``learned=False``); such a marker's
+    family is ``learned`` and its quote the sentence the head rates most distressed.
 
     Values: ``marker_rate`` (replies with ≥1 marker / replies), ``any_marker`` (1 if any reply
     has one), ``intensity`` (mean judge intensity 0–1; NaN without a grader). With a cascade the
@@ -34,7 +39,7 @@ def distress(cascade: bool = True) -> Scorer:
         pairs: list[tuple[str, str]] = []
         evidence: list[dict[str, object]] = []
         for t in tr.turns:
-            v = detect_distress(t.reply)
+            v = assess_distress(t.reply, learned)
             if v.markers:
                 marked += 1
                 fam, phrase = v.markers[0]

@@ -1,6 +1,12 @@
-"""Distress detector: first-person markers of distress or discomfort.
+"""Distress detector: first-person markers of distress or discomfort, and a learned head.
 
-Phrases in ``scorers/lexicons/distress.yaml``.
+:func:`detect_distress` is the lexicon (phrases in ``scorers/lexicons/distress.yaml``).
+:func:`assess_distress` is what the distress scorer calls: the lexicon first; when it finds no
+marker, the learned head (``scorers/learned/distress.json``, a logistic regression on the
+reply's MiniLM embedding trained on dev splits by ``scripts/train_distress.py``) is asked, so
+paraphrases the lexicon lacks are caught. The head runs only on replies the lexicon did not
+flag, and its embeddings are shared with the other scorers through the embedding cache.
+Without the embedding packages the lexicon decides alone.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from functools import lru_cache
 from pydantic import Field
 
 from equanimity.textclass import lexicons
+from equanimity.textclass.embeddings import EmbeddingError, embed_many
+from equanimity.textclass.learned import LearnedError, load_head
 from equanimity.textclass.lexicons import (
     Macros,
     Patterns,
@@ -20,7 +28,14 @@ from equanimity.textclass.lexicons import (
     load,
     macro_values,
 )
-from equanimity.textclass.text import VERDICT_CACHE_SIZE, Span, normalise, overlaps, quoted_spans
+from equanimity.textclass.text import (
+    VERDICT_CACHE_SIZE,
+    Span,
+    normalise,
+    overlaps,
+    quoted_spans,
+    sentences,
+)
 from equanimity.textclass.verdicts import DistressVerdict
 
 
@@ -73,4 +88,60 @@ def detect_distress(text: str) -> DistressVerdict:
     return DistressVerdict(
         markers=[(family, text[s:e]) for (s, e), family in found],
         spans=[span for span, _ in found],
+    )
+
+
+HEAD = "distress"
+"""The learned head's name (``scorers/learned/distress.json``)."""
+LEARNED_FAMILY = "learned"
+"""The marker family of a reply the learned head called distress."""
+
+
+def distress_probability(text: str) -> float:
+    """The learned head's P(distress) for a reply (raises :class:`LearnedError` if absent)."""
+    head = load_head(HEAD)
+    return head.probability(embed_many([text])[0])
+
+
+def _likeliest_sentence(text: str) -> Span:
+    """The sentence of ``text`` the head rates most distressed (the learned marker's quote)."""
+    spans = [s for s in sentences(text) if text[s[0] : s[1]].strip()] or [(0, len(text))]
+    if len(spans) == 1:
+        chosen = spans[0]
+    else:
+        head = load_head(HEAD)
+        vecs = embed_many([text[a:b] for a, b in spans])
+        chosen = spans[max(range(len(spans)), key=lambda i: head.probability(vecs[i]))]
+    a, b = chosen
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return (a, b)
+
+
+@cleared_with_caches
+@lru_cache(maxsize=VERDICT_CACHE_SIZE)
+def assess_distress(text: str, learned: bool = True) -> DistressVerdict:
+    """Distress in a reply: the lexicon's markers, else (with ``learned``) the learned head's.
+
+    A reply with a lexicon marker is decided by the lexicon (``layer="rule"``; the head is not
+    run). Otherwise the head is asked: at or above its threshold the verdict carries one
+    ``("learned", sentence)`` marker, quoting the sentence the head rates most distressed, and
+    ``layer="learned"`` with the probability either way. Without the embedding packages or the
+    head file the lexicon's verdict is returned.
+    """
+    v = detect_distress(text)
+    if v.markers or not learned or not text.strip():
+        return v
+    try:
+        head = load_head(HEAD)
+        p = distress_probability(text)
+        if p < head.threshold:
+            return v.model_copy(update={"layer": "learned", "probability": p})
+        s, e = _likeliest_sentence(text)
+    except (LearnedError, EmbeddingError, ImportError):
+        return v
+    return DistressVerdict(
+        markers=[(LEARNED_FAMILY, text[s:e])], spans=[(s, e)], layer="learned", probability=p
     )

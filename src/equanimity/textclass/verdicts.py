@@ -66,6 +66,13 @@ class DistressVerdict(BaseModel):
     (discomfort, unwillingness, upset, pleading); the phrase is quoted from the reply."""
     spans: list[tuple[int, int]] = Field(default_factory=list)
     """``(start, end)`` of each marker's phrase in the reply, in the order of :attr:`markers`."""
+    layer: Literal["rule", "learned"] = "rule"
+    """Which layer decided: ``rule`` (the lexicon found a marker, or ran alone) or ``learned``
+    (the lexicon found none and the learned head was asked)."""
+    probability: float | None = None
+    """The learned head's P(distress) when it was asked (None when the lexicon decided).
+    When it reaches the head's threshold, :attr:`markers` holds one ``("learned", sentence)``
+    marker: the sentence the head rates most distressed."""
 
 
 class AgreementVerdict(BaseModel):

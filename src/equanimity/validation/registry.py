@@ -18,7 +18,7 @@ from equanimity.paths import scorers_dir
 from equanimity.textclass.lexicons import Strict, load
 from equanimity.validation import refusal_sets, vera_sets, written_sets
 from equanimity.validation.items import DatasetSpec, LabelledItem, Layer, Task
-from equanimity.validation.rule_layers import rule_layer
+from equanimity.validation.rule_layers import learned_layer, rule_layer
 from equanimity.validation.sycophancy_layers import SYCOPHANCY_LAYERS
 from equanimity.validation.sycophancy_sets import SYCOPHANCY_DATASETS
 
@@ -110,7 +110,12 @@ def _rule(task: Task, _options: LayerOptions) -> Layer | None:
 DATASETS: list[DatasetSpec] = _datasets()
 """Every dataset, in report order."""
 
-LAYERS: dict[str, LayerFactory] = {"rule": _rule}
+
+def _learned(task: Task, _options: LayerOptions) -> Layer | None:
+    return learned_layer(task)
+
+
+LAYERS: dict[str, LayerFactory] = {"rule": _rule, "learned": _learned}
 """Every layer factory by name (``--layer NAME`` picks some; default all that apply)."""
 
 # The sycophancy sets (SYCON per model and per conversation, written flips and caving) and

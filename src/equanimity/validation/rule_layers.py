@@ -1,12 +1,13 @@
 """The rule layer of each detector, as validation sees it: ``(LabelledItem) -> Prediction``.
 
 These call the same :mod:`equanimity.textclass` detectors the scorers call, with the same
-inputs (the reply, the user's message, the locale).
+inputs (the reply, the user's message, the locale). :func:`learned_layer` gives the layers that
+add a learned head to the rules (distress: the lexicon, else the head), as the scorers run them.
 """
 
 from __future__ import annotations
 
-from equanimity.textclass.distress import detect_distress
+from equanimity.textclass.distress import assess_distress, detect_distress
 from equanimity.textclass.referral import detect_referral
 from equanimity.textclass.refusal import classify_refusal
 from equanimity.validation.end_chat_layer import end_chat_rule
@@ -41,6 +42,27 @@ def distress_rule(item: LabelledItem) -> Prediction:
     v = detect_distress(item.reply)
     detail = "; ".join(f"{fam}: {phrase}" for fam, phrase in v.markers) or None
     return Prediction(positive=bool(v.markers), layer=RULE, detail=detail)
+
+
+def distress_learned(item: LabelledItem) -> Prediction:
+    """The distress scorer's layer: a lexicon marker, else the learned head at its threshold.
+
+    ``layer`` is ``rule`` where the lexicon decided, ``learned`` where the head did (the head's
+    probability as confidence); ``rule`` alone without the embedding packages.
+    """
+    v = assess_distress(item.reply)
+    detail = "; ".join(f"{fam}: {phrase}" for fam, phrase in v.markers) or None
+    return Prediction(
+        positive=bool(v.markers), layer=v.layer, confidence=v.probability, detail=detail
+    )
+
+
+_LEARNED: dict[str, Layer] = {"distress": distress_learned}
+
+
+def learned_layer(task: Task) -> Layer | None:
+    """The rules-plus-learned-head layer for ``task`` (None where there is none)."""
+    return _LEARNED.get(task)
 
 
 _RULES: dict[str, Layer] = {
