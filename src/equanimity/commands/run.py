@@ -356,8 +356,8 @@ def print_summary(log_path: str) -> None:
     kappas = judge_agreement(run.header)
     if kappas:
         print(
-            "\njudge-rule agreement (Cohen's kappa): "
-            + ", ".join(f"{k} {v:.2f}" for k, v in kappas.items())
+            "\njudge-rule agreement (Cohen's kappa on the random audit sample): "
+            + ", ".join(f"{k} {v:.2f} (n={n})" for k, (v, n) in kappas.items())
         )
     for line in headline_lines(run):
         print(line)
@@ -426,13 +426,14 @@ def usage_line(header: EvalLog) -> str:
     return "".join(f"   {p}" for p in parts)
 
 
-def judge_agreement(header: EvalLog) -> dict[str, float]:
-    """Cohen's kappa between the judge and the rule layer, per scorer (when a grader judged)."""
-    out: dict[str, float] = {}
+def judge_agreement(header: EvalLog) -> dict[str, tuple[float, int]]:
+    """Judge-rule Cohen's kappa and the items it rests on (the random audit sample), per scorer."""
+    out: dict[str, tuple[float, int]] = {}
     for sc in header.results.scores if header.results else []:
         m = sc.metrics.get("equanimity/judge_kappa")
+        n = sc.metrics.get("equanimity/judge_kappa_n")
         if m is not None and not math.isnan(float(m.value)):
-            out[sc.scorer] = float(m.value)
+            out[sc.scorer] = (float(m.value), int(n.value) if n is not None else 0)
     return out
 
 

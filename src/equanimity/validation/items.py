@@ -75,6 +75,20 @@ class Prediction(BaseModel):
     """Probability or confidence of ``positive`` where the layer has one."""
     detail: str | None = None
     """Finer label or explanation (e.g. ``partial``), for confusion tables and audits."""
+    rule_positive: bool | None = None
+    """Judge and cascade layers: the rule layer's verdict on the item."""
+    judge_positive: bool | None = None
+    """Judge and cascade layers: the judge's verdict (None: not asked, or no parseable answer)."""
+    sent: Literal["cascade", "audit", "all"] | None = None
+    """Why the item went to the judge (rule unsure, random audit, no cascade); None: it did not."""
+    error: str | None = None
+    """The provider's error when the judge call failed (the item is then unscored)."""
+    calls: int = 0
+    """Judge calls made for the item."""
+    input_tokens: int = 0
+    """Judge input tokens (as the provider reported them; a cached answer reports its first cost)."""
+    output_tokens: int = 0
+    """Judge output tokens."""
 
 
 Layer = Callable[[LabelledItem], Prediction]
