@@ -70,15 +70,16 @@ def _cut(text: str, chars: int) -> str:
 def bounded(messages: Sequence[Message], budget: int = TOKEN_BUDGET) -> tuple[list[Message], int]:
     """``messages`` within ``budget`` tokens: (kept messages, number of messages dropped).
 
-    Oldest messages go first; the last two (the user message and the judged reply) are kept,
+    Oldest exchanges (a user message and its reply) go first; the last two (the user message and the judged reply) are kept,
     each cut in the middle when they alone exceed the budget.
     """
     limit = budget * CHARS_PER_TOKEN
     kept = list(messages)
     dropped = 0
     while len(kept) > 2 and sum(len(m["content"]) for m in kept) > limit:
-        kept.pop(0)
-        dropped += 1
+        n = 2 if len(kept) > 3 else 1  # a user message and its reply go together
+        del kept[:n]
+        dropped += n
     total = sum(len(m["content"]) for m in kept)
     if total > limit:
         share = limit // max(len(kept), 1)

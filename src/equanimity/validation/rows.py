@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from equanimity.validation.items import DatasetSpec, LabelledItem, Layer, Prediction, Split
@@ -68,7 +69,8 @@ def _kappa(pairs: Sequence[tuple[bool, bool]]) -> tuple[float | None, tuple[floa
         table[int(a)][int(b)] += 1
     if sum(table[0]) + table[1][0] == 0 or sum(table[1]) + table[0][1] == 0:
         return None, None  # a single label used by both: kappa undefined
-    res = cohens_kappa(table)
+    with np.errstate(invalid="ignore", divide="ignore"):  # z of a degenerate table
+        res = cohens_kappa(table)
     k, lo, hi = float(res.kappa), float(res.kappa_low), float(res.kappa_upp)
     if k != k:
         return None, None
