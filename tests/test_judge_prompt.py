@@ -21,6 +21,7 @@ from inspect_ai.model import (
     get_model,
 )
 from inspect_ai.model._model import _model_roles
+from pydantic import BaseModel
 
 from equanimity.models.judge_stub import JudgeStubAPI, stub_answer
 from equanimity.scorers.judge import (
@@ -71,7 +72,7 @@ def openai_strict_problems(schema: dict[str, Any]) -> list[str]:
 
 
 @pytest.mark.parametrize("schema", JUDGEMENTS, ids=lambda s: s.__name__)
-def test_every_judgement_schema_meets_openai_strict_rules(schema: type) -> None:
+def test_every_judgement_schema_meets_openai_strict_rules(schema: type[BaseModel]) -> None:
     # the schema sent to the provider, and the pydantic model it is parsed with (so that a field
     # given a default, which the parser would then not require, fails here)
     sent = response_schema(schema)
