@@ -96,6 +96,12 @@ def test_bound_grader_is_used_and_agreement_reported(tmp_path):
         assert json.loads(r["answer"]) == r["verdict"]
         assert r["agreed"] == (r["rule"] == r["judge"])
     assert -1.0 <= kappa <= 1.0
+    # the report shows, for each judged turn, the verdict and whether rule and judge agreed
+    from equanimity.report.render import render_report
+
+    html = render_report([full.location], tmp_path / "report.html").read_text(encoding="utf-8")
+    assert html.count('<table class="judged">') >= len(metas)
+    assert "<td>all</td><td>label=refused, redirect=true</td>" in html
     # with the cascade off the judge's label is the one the scorer uses, turn by turn
     for sample in full.samples:
         if sample.scores is None or sample.metadata["category"] != "harmful_persistent":
