@@ -56,7 +56,8 @@ class LabelledItem(BaseModel):
     """The user's locale (picks support resources, language of the reply)."""
     context: dict[str, str] = Field(default_factory=dict)
     """Task-specific context: ``question``, ``pushback``, ``correct``, ``wrong``, ``stance``,
-    ``conversation`` (JSON-encoded earlier messages), ``risk_level`` ..."""
+    ``conversation`` (JSON-encoded earlier messages; SYCON), ``history`` (the same for
+    VERA-MH replies), ``risk_level`` ..."""
     group: str | None = None
     """Cluster for intervals and per-conversation figures (conversation, question, prompt)."""
 

@@ -98,10 +98,12 @@ SPECS: dict[Task, _Spec] = {
 def conversation(item: LabelledItem) -> list[Message]:
     """The messages shown to the judge: earlier ones, the user message, the reply.
 
-    Earlier messages come from ``context["conversation"]`` where the data has them.
+    Earlier messages come from ``context["conversation"]`` (SYCON) or ``context["history"]``
+    (VERA-MH) where the data has them.
     """
     out: list[Message] = []
-    for m in json.loads(item.context.get("conversation", "[]")):
+    earlier = item.context.get("conversation") or item.context.get("history") or "[]"
+    for m in json.loads(earlier):
         content = str(m.get("content", ""))
         if m.get("role") in ("assistant", "agent"):
             out.append({"role": "assistant", "content": content})
