@@ -89,8 +89,9 @@ def _runs(root: Path) -> list[tuple[str, Path]]:
 
 
 def _reply_items(root: Path) -> list[tuple[dict[str, Any], str, str, str, str]]:
-    """``(label row, id, reply, user message, earlier messages as JSON)`` for every labelled
-    reply (the earlier messages are what a judge is shown before the user message).
+    """``(label row, id, reply, user message, earlier messages as JSON)`` per labelled reply.
+
+    The earlier messages are what a judge is shown before the user message.
     """
     out = []
     for run, folder in _runs(root):
