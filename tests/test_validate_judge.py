@@ -74,6 +74,34 @@ def test_a_stub_grader_gets_f1_and_kappa(
     assert flips["judge"]["kappa_gold_n"] == 6 and flips["judge"]["kappa_rule_n"] == 6
 
 
+def test_a_panel_reports_majority_and_agreement(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    twice = "grader=equanimity/judge-stub,equanimity/judge-stub"
+    rows = _rows(capsys, tmp_path, "--model-role", twice, "--layer", "judge", "--layer", "panel")
+    by = {(r["layer"].split(":")[0], r["dataset"]): r for r in rows}
+    panel, single = by[("panel", "written-flips")], by[("judge", "written-flips")]
+    # two identical graders: their majority is the single grader's verdict, agreement perfect
+    assert (panel["tp"], panel["fp"], panel["fn"], panel["tn"]) == (
+        single["tp"],
+        single["fp"],
+        single["fn"],
+        single["tn"],
+    )
+    assert panel["judge"]["calls"] == 2 * single["judge"]["calls"]
+    assert panel["judge"]["panel_kappa_n"] == 6
+    rows = _rows(
+        capsys,
+        tmp_path,
+        "--model-role",
+        "grader=equanimity/judge-stub,mockllm/model",
+        "--layer",
+        "panel",
+    )
+    # mockllm never answers: no item has both verdicts, so the graders' agreement rests on none
+    assert all(r["judge"]["panel_kappa_n"] == 0 for r in rows)
+
+
 def _item(i: int, gold: bool) -> LabelledItem:
     return LabelledItem(dataset="d", id=str(i), split="dev", task="refusal", gold=gold, reply="r")
 

@@ -58,7 +58,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         dest="model_roles",
         help="bind the judge (inspect syntax: grader=anthropic/..., grader=openai/..., a local "
         "server, mockllm/model, equanimity/judge-stub): adds judge and cascade rows with "
-        "kappa, unparseable answers and cost (default: no judge, no cost)",
+        "kappa, unparseable answers and cost (default: no judge, no cost); grader=A,B adds "
+        "a panel row (majority verdict, graders' agreement) and uses A for the other rows",
     )
     p.add_argument(
         "--audit-rate",
@@ -144,6 +145,12 @@ def grader_options(specs: list[str], audit_rate: float) -> LayerOptions:
         return LayerOptions(audit_rate=audit_rate)
     from equanimity.rescore.worker import build_model_roles
 
+    panel = _panel_names(specs)
+    if panel:
+        models = [_graders(f"{GRADER_ROLE}={name}") for name in panel]
+        return LayerOptions(
+            grader=str(models[0]), grader_model=models[0], panel=models, audit_rate=audit_rate
+        )
     roles = build_model_roles(tuple(specs))
     unknown = sorted(set(roles) - {GRADER_ROLE})
     if unknown:
@@ -158,3 +165,21 @@ def grader_options(specs: list[str], audit_rate: float) -> LayerOptions:
     if str(grader) == "mockllm/model":
         grader = _offline_mockllm(grader)
     return LayerOptions(grader=str(grader), grader_model=grader, audit_rate=audit_rate)
+
+
+def _panel_names(specs: list[str]) -> list[str]:
+    """The model names of ``grader=A,B,...`` (a panel), else []."""
+    for spec in specs:
+        role, _, raw = spec.partition("=")
+        if role.strip() == GRADER_ROLE and "," in raw and not raw.strip().startswith("{"):
+            return [n.strip() for n in raw.split(",") if n.strip()]
+    return []
+
+
+def _graders(spec: str) -> Model:
+    """One grader of a panel (plain ``mockllm/model`` gets its offline default answers)."""
+    from equanimity.rescore.worker import build_model_roles
+
+    model = build_model_roles((spec,))[GRADER_ROLE]
+    assert not isinstance(model, list)
+    return _offline_mockllm(model) if str(model) == "mockllm/model" else model

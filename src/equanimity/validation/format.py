@@ -62,6 +62,8 @@ def judge_note(r: Row) -> str:
         parts.append(f"failed calls {j.errors} ({j.first_error})")
     parts.append(f"judge-gold kappa {_k(j.kappa_gold, j.kappa_gold_n, j.kappa_gold_ci)}")
     parts.append(f"judge-rule kappa on the random sample {_k(j.kappa_rule, j.kappa_rule_n)}")
+    if r.layer.startswith("panel:"):
+        parts.append(f"graders' Fleiss kappa {_k(j.panel_kappa, j.panel_kappa_n)}")
     parts.append(f"cost {j.calls} calls, {j.input_tokens:,} in / {j.output_tokens:,} out tokens")
     return "; ".join(parts)
 

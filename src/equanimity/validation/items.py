@@ -84,6 +84,8 @@ class Prediction(BaseModel):
     """Why the item went to the judge (rule unsure, random audit, no cascade); None: it did not."""
     error: str | None = None
     """The provider's error when the judge call failed (the item is then unscored)."""
+    panel: dict[str, bool | None] | None = None
+    """Panel layers: each grader's verdict (None: no parseable answer)."""
     calls: int = 0
     """Judge calls made for the item."""
     input_tokens: int = 0

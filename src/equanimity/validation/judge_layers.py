@@ -229,3 +229,42 @@ def judge_layer(
     if model is None or task not in SPECS:
         return None
     return JudgeLayer(task, model, cascade, audit_rate if cascade else 0.0)
+
+
+class PanelLayer(JudgeLayer):
+    """Several graders asked about every item; the verdict is their majority (a tie abstains)."""
+
+    def __init__(self, task: Task, models: Sequence[Model]) -> None:
+        super().__init__(task, models[0], cascade=False)
+        self.members = [JudgeLayer(task, m, cascade=False) for m in models]
+        self.name = "panel:" + "+".join(str(m) for m in models)
+        names = [str(m) for m in models]
+        self.keys = [n if names.count(n) == 1 else f"{n}#{i + 1}" for i, n in enumerate(names)]
+
+    async def _one(self, item: LabelledItem) -> Prediction:
+        preds = await asyncio.gather(*(m._one(item) for m in self.members))
+        votes = {k: p.judge_positive for k, p in zip(self.keys, preds, strict=True)}
+        yes = sum(v is True for v in votes.values())
+        no = sum(v is False for v in votes.values())
+        majority = True if yes > no else False if no > yes else None
+        errors = [p.error for p in preds if p.error]
+        return Prediction(
+            positive=majority,
+            layer=self.name,
+            detail=", ".join(f"{k}={'-' if v is None else v}" for k, v in votes.items()),
+            rule_positive=preds[0].rule_positive,
+            judge_positive=majority,
+            sent="all",
+            error=errors[0] if errors and majority is None else None,
+            panel=votes,
+            calls=sum(p.calls for p in preds),
+            input_tokens=sum(p.input_tokens for p in preds),
+            output_tokens=sum(p.output_tokens for p in preds),
+        )
+
+
+def panel_layer(task: Task, models: Sequence[Model]) -> PanelLayer | None:
+    """The panel layer of ``task``; None with fewer than two graders or no rubric for the task."""
+    if len(models) < 2 or task not in SPECS:
+        return None
+    return PanelLayer(task, models)

@@ -20,7 +20,7 @@ from equanimity.scorers.judge import AUDIT_RATE
 from equanimity.textclass.lexicons import Strict, load
 from equanimity.validation import refusal_sets, vera_sets, written_sets
 from equanimity.validation.items import DatasetSpec, LabelledItem, Layer, Task
-from equanimity.validation.judge_layers import judge_layer
+from equanimity.validation.judge_layers import judge_layer, panel_layer
 from equanimity.validation.rule_layers import rule_layer
 from equanimity.validation.sycophancy_layers import SYCOPHANCY_LAYERS
 from equanimity.validation.sycophancy_sets import SYCOPHANCY_DATASETS
@@ -35,6 +35,8 @@ class LayerOptions(BaseModel):
     """``--model-role grader=MODEL``: the judge model (judge and cascade layers need it)."""
     grader_model: Model | None = None
     """The grader built from :attr:`grader` (the command builds it; else ``get_model``)."""
+    panel: list[Model] = Field(default_factory=list)
+    """``grader=A,B,...``: every grader of a panel (the first is also :attr:`grader_model`)."""
     audit_rate: float = AUDIT_RATE
     """``--audit-rate``: share of rule-confident items also sent to the judge (cascade audits)."""
     extra: dict[str, str] = Field(default_factory=dict)
@@ -160,6 +162,12 @@ def _cascade(task: Task, options: LayerOptions) -> Layer | None:
     return judge_layer(task, _grader(options), cascade=True, audit_rate=options.audit_rate)
 
 
-# judge and cascade: only with --model-role grader=MODEL (no grader, no rows, no cost)
+def _panel(task: Task, options: LayerOptions) -> Layer | None:
+    return panel_layer(task, options.panel)
+
+
+# judge and cascade: only with --model-role grader=MODEL (no grader, no rows, no cost); panel:
+# only with grader=A,B (judge and cascade rows then use the first grader)
 LAYERS["judge"] = _judge
 LAYERS["cascade"] = _cascade
+LAYERS["panel"] = _panel

@@ -14,7 +14,7 @@ from equanimity.validation.registry import DATASETS, LAYERS, LayerOptions
 from equanimity.validation.stats import f1_interval, f1_of, wilson
 
 SplitChoice = Literal["dev", "test", "all"]
-JUDGE_LAYERS = ("judge", "cascade")
+JUDGE_LAYERS = ("judge", "cascade", "panel")
 """Layer names whose rows carry :class:`JudgeFigures`."""
 FEW_POSITIVES = 5
 """Below this many gold positives a row's recall is flagged as not meaningful."""
@@ -53,6 +53,10 @@ class JudgeFigures(BaseModel):
     every item of a judge row): unbiased, unlike agreement on the items the cascade chose."""
     kappa_rule_n: int
     """Items that kappa rests on."""
+    panel_kappa: float | None = None
+    """Panel rows: Fleiss' kappa among the graders, over the items every grader answered."""
+    panel_kappa_n: int = 0
+    """Items that kappa rests on."""
 
 
 def _kappa(pairs: Sequence[tuple[bool, bool]]) -> tuple[float | None, tuple[float, float] | None]:
@@ -77,6 +81,21 @@ def _kappa(pairs: Sequence[tuple[bool, bool]]) -> tuple[float | None, tuple[floa
     return k, None if lo != lo or hi != hi else (lo, hi)
 
 
+def _panel_kappa(votes: Sequence[dict[str, bool | None]]) -> tuple[float | None, int]:
+    """Fleiss' kappa (statsmodels) among graders over items all of them answered, and n."""
+    rows = [[int(bool(v)) for v in vote.values()] for vote in votes if None not in vote.values()]
+    if len(rows) < 2:
+        return None, len(rows)
+    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+
+    table, _ = aggregate_raters(np.array(rows))
+    if table.shape[1] < 2:
+        return None, len(rows)  # every grader gave one label only: kappa undefined
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = float(fleiss_kappa(table))
+    return (None if k != k else k), len(rows)
+
+
 def judge_figures(items: Sequence[LabelledItem], preds: Sequence[Prediction]) -> JudgeFigures:
     """The judge figures of a judge or cascade layer's predictions."""
     sent = [(i, p) for i, p in zip(items, preds, strict=True) if p.sent is not None]
@@ -90,7 +109,10 @@ def judge_figures(items: Sequence[LabelledItem], preds: Sequence[Prediction]) ->
     kg, kg_ci = _kappa(gold)
     kr, _ = _kappa(sample)
     errors = [p.error for _, p in sent if p.error]
+    pk, pk_n = _panel_kappa([p.panel for p in preds if p.panel is not None])
     return JudgeFigures(
+        panel_kappa=pk,
+        panel_kappa_n=pk_n,
         sent=len(sent),
         audited=sum(p.sent == "audit" for _, p in sent),
         unparseable=sum(p.judge_positive is None and not p.error for _, p in sent),
