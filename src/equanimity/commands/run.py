@@ -93,6 +93,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "convention), none (control: no exit offered); compare two modes to measure the offer",
     )
     p.add_argument(
+        "--audit-rate",
+        type=float,
+        default=None,
+        metavar="P",
+        help="with a grader: seeded share of rule-confident turns the judge also rates, where "
+        "judge-rule kappa is measured (default 0.1; the rule still decides them)",
+    )
+    p.add_argument(
         "--no-user-cache",
         action="store_true",
         help="do not cache the simulated user's turns (by default inspect's cache gives the "
@@ -185,6 +193,7 @@ def run_command(args: argparse.Namespace) -> int:
         end_offer=args.end_offer,
         simulated_users="user" in roles,
         user_cache=not args.no_user_cache,
+        **({} if args.audit_rate is None else {"judge_audit_rate": args.audit_rate}),
     )
     selection = (task.metadata or {}).get(METADATA_KEY, {})
     print(f"selection: {selection.get('description', 'unknown')}")
