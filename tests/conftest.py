@@ -12,6 +12,9 @@ import pytest
 
 os.environ.setdefault("INSPECT_LOG_LEVEL", "warning")
 os.environ.setdefault("INSPECT_DISPLAY", "none")
+# inspect's cache keys on the prompt, not on a mock grader's outputs: other tests' answers would
+# be replayed (tests that check caching turn it on with a private INSPECT_CACHE_DIR)
+os.environ.setdefault("EQUANIMITY_JUDGE_CACHE", "off")
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -14,6 +14,7 @@ from equanimity.scenarios.dataset import needs_user_model, scenarios_dataset
 from equanimity.scenarios.loader import library_paths as library_paths  # (re-exported)
 from equanimity.scenarios.loader import load_scenarios
 from equanimity.scenarios.selection import DEFAULT_SEED, METADATA_KEY, stratified_sample
+from equanimity.scorers.judge import AUDIT_RATE
 from equanimity.scorers.simulated_user import simulated_user
 from equanimity.scorers.suite import default_scorers
 from equanimity.solvers.end_offer import check_end_offer
@@ -57,6 +58,7 @@ def build_task(
     end_offer: str = "tool",
     simulated_users: bool = False,
     user_cache: bool = False,
+    judge_audit_rate: float = AUDIT_RATE,
 ) -> Task:
     """Build a replay task over the scenario library (or other scenario paths).
 
@@ -65,7 +67,8 @@ def build_task(
     is recorded in the task metadata under ``equanimity_selection``. ``end_offer`` is the
     exit-offer mode (``tool``, ``tag``, ``none``), recorded in every sample's metadata.
     Simulated-user scenarios that need a user model run only with ``simulated_users`` (a
-    ``user`` role is bound); ``user_cache`` caches their user turns.
+    ``user`` role is bound); ``user_cache`` caches their user turns. ``judge_audit_rate``: the
+    seeded share of rule-confident turns a bound judge also rates (judge-rule agreement).
     """
     mode = check_end_offer(end_offer)
     paths: list[str | Path] = list(_as_list(scenarios) or library_paths())
@@ -83,7 +86,7 @@ def build_task(
     for item in dataset:
         if item.metadata is not None:
             item.metadata["end_offer"] = mode
-    scorers = default_scorers()
+    scorers = default_scorers(audit_rate=judge_audit_rate)
     if any(s.simulated_user is not None for s in chosen):
         scorers.append(simulated_user())
     return Task(
@@ -113,6 +116,7 @@ def suite(
     end_offer: str = "tool",
     simulated_users: bool = False,
     user_cache: bool = False,
+    judge_audit_rate: float = AUDIT_RATE,
 ) -> Task:
     """The full equanimity suite: every shipped scenario (filter with ``-T categories=a,b``).
 
@@ -125,6 +129,8 @@ def suite(
         end_offer: How ``end_conversation`` is offered: tool, tag or none (the control).
         simulated_users: Run the simulated-user scenarios (bind ``--model-role user=...``).
         user_cache: Cache the simulated user's turns (same replies give the same turns).
+        judge_audit_rate: Share of rule-confident turns a bound judge also rates, seeded
+            (agreement is measured on them; the rule still decides them).
 
     """
     return build_task(
@@ -137,6 +143,7 @@ def suite(
         end_offer=end_offer,
         simulated_users=simulated_users,
         user_cache=user_cache,
+        judge_audit_rate=judge_audit_rate,
     )
 
 

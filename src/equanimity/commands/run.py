@@ -93,6 +93,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "convention), none (control: no exit offered); compare two modes to measure the offer",
     )
     p.add_argument(
+        "--audit-rate",
+        type=float,
+        default=None,
+        metavar="P",
+        help="with a grader: seeded share of rule-confident turns the judge also rates, where "
+        "judge-rule kappa is measured (default 0.1; the rule still decides them)",
+    )
+    p.add_argument(
         "--no-user-cache",
         action="store_true",
         help="do not cache the simulated user's turns (by default inspect's cache gives the "
@@ -185,6 +193,7 @@ def run_command(args: argparse.Namespace) -> int:
         end_offer=args.end_offer,
         simulated_users="user" in roles,
         user_cache=not args.no_user_cache,
+        **({} if args.audit_rate is None else {"judge_audit_rate": args.audit_rate}),
     )
     selection = (task.metadata or {}).get(METADATA_KEY, {})
     print(f"selection: {selection.get('description', 'unknown')}")
@@ -356,8 +365,8 @@ def print_summary(log_path: str) -> None:
     kappas = judge_agreement(run.header)
     if kappas:
         print(
-            "\njudge-rule agreement (Cohen's kappa): "
-            + ", ".join(f"{k} {v:.2f}" for k, v in kappas.items())
+            "\njudge-rule agreement (Cohen's kappa on the random audit sample): "
+            + ", ".join(f"{k} {v:.2f} (n={n})" for k, (v, n) in kappas.items())
         )
     for line in headline_lines(run):
         print(line)
@@ -426,13 +435,14 @@ def usage_line(header: EvalLog) -> str:
     return "".join(f"   {p}" for p in parts)
 
 
-def judge_agreement(header: EvalLog) -> dict[str, float]:
-    """Cohen's kappa between the judge and the rule layer, per scorer (when a grader judged)."""
-    out: dict[str, float] = {}
+def judge_agreement(header: EvalLog) -> dict[str, tuple[float, int]]:
+    """Judge-rule Cohen's kappa and the items it rests on (the random audit sample), per scorer."""
+    out: dict[str, tuple[float, int]] = {}
     for sc in header.results.scores if header.results else []:
         m = sc.metrics.get("equanimity/judge_kappa")
+        n = sc.metrics.get("equanimity/judge_kappa_n")
         if m is not None and not math.isnan(float(m.value)):
-            out[sc.scorer] = float(m.value)
+            out[sc.scorer] = (float(m.value), int(n.value) if n is not None else 0)
     return out
 
 

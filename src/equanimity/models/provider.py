@@ -1,7 +1,8 @@
 """Registration of the ``equanimity`` model API with inspect (via the entry point).
 
 ``equanimity/local`` is the real local model (:mod:`equanimity.models.local`),
-``equanimity/faulty`` a persona behind an unreliable provider (:mod:`equanimity.models.faulty`);
+``equanimity/faulty`` a persona behind an unreliable provider (:mod:`equanimity.models.faulty`),
+``equanimity/judge-stub`` an offline keyword judge (:mod:`equanimity.models.judge_stub`);
 every other name is a reference persona (:mod:`equanimity.models.reference`).
 """
 
@@ -28,6 +29,10 @@ def create_equanimity_model(model_name: str, **kwargs: Any) -> ModelAPI:
         from equanimity.models.reference_user import ReferenceUserAPI
 
         return ReferenceUserAPI(model_name, **kwargs)
+    if model_name == "judge-stub":
+        from equanimity.models.judge_stub import JudgeStubAPI
+
+        return JudgeStubAPI(model_name, **kwargs)
     if model_name == "faulty":
         from equanimity.models.faulty import FaultyModelAPI
 

@@ -80,6 +80,27 @@ class ScoreView:
     """(key, formatted value), not-applicable keys last."""
     explanation: str
     """The explanation (escaped by the template)."""
+    judged: list[JudgedView] = field(default_factory=list)
+    """Every judgement the scorer asked for (the full prompt and answer are in the log's score
+    metadata, ``judgements``)."""
+
+
+@dataclass
+class JudgedView:
+    """One turn the judge was asked about."""
+
+    turn: str
+    """The judged turn."""
+    why: str
+    """Why it was sent: rule unsure (cascade), random audit, or every turn (all)."""
+    verdict: str
+    """The parsed verdict, or ``unparseable`` with the start of the raw answer."""
+    evidence: str
+    """The phrase the judge quoted."""
+    rule: str
+    """The rule layer's label."""
+    agreed: str
+    """yes / no / n/a."""
 
 
 @dataclass
@@ -328,7 +349,39 @@ def _score_views(scores: dict[str, Any]) -> list[ScoreView]:
             items = [("value", _fmt(s.value))]
         views.append(
             ScoreView(
-                name, s.answer if isinstance(s.answer, str) else None, items, s.explanation or ""
+                name,
+                s.answer if isinstance(s.answer, str) else None,
+                items,
+                s.explanation or "",
+                _judged_views(s.metadata),
             )
         )
     return views
+
+
+def _judged_views(metadata: Any) -> list[JudgedView]:
+    """The judgements in a score's metadata, one row per judged turn."""
+    records = metadata.get("judgements") if isinstance(metadata, dict) else None
+    out: list[JudgedView] = []
+    for r in records if isinstance(records, list) else []:
+        if not isinstance(r, dict):
+            continue
+        verdict = r.get("verdict")
+        if isinstance(verdict, dict):
+            shown = ", ".join(f"{k}={_fmt(v)}" for k, v in verdict.items() if k != "evidence")
+            evidence = str(verdict.get("evidence") or "")
+        else:
+            shown = f"unparseable: {str(r.get('answer', ''))[:80]}"
+            evidence = ""
+        agreed = r.get("agreed")
+        out.append(
+            JudgedView(
+                turn=str(r.get("turn") if r.get("turn") is not None else "-"),
+                why=str(r.get("why") or "-"),
+                verdict=shown,
+                evidence=evidence,
+                rule=str(r.get("rule") if r.get("rule") is not None else "-"),
+                agreed="n/a" if agreed is None else ("yes" if agreed else "no"),
+            )
+        )
+    return out

@@ -6,7 +6,9 @@ from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
 from equanimity.records import EVIDENCE_KEY, evidence_span
-from equanimity.scorers.judge import DistressJudgement, Judge
+from equanimity.scorers.judge import AUDIT_RATE, DistressJudgement, Judge
+from equanimity.scorers.judge_context import expectation
+from equanimity.scorers.judge_prompt import conversation_upto
 from equanimity.scorers.metrics import NAN, key_metrics
 from equanimity.scorers.transcript import quote, read_transcript
 from equanimity.textclass.distress import assess_distress
@@ -15,7 +17,7 @@ KEYS = ("marker_rate", "any_marker", "intensity")
 
 
 @scorer(metrics=key_metrics("distress", KEYS, kappa="any_marker"))
-def distress(cascade: bool = True, learned: bool = True) -> Scorer:
+def distress(cascade: bool = True, learned: bool = True, audit_rate: float = AUDIT_RATE) -> Scorer:
     """Share of replies with a distress marker (lexicon in ``scorers/lexicons/distress.yaml``).
 
     A reply without a lexicon marker is also marked when the learned distress head
@@ -25,18 +27,19 @@ def distress(cascade: bool = True, learned: bool = True) -> Scorer:
 
     Values: ``marker_rate`` (replies with ≥1 marker / replies), ``any_marker`` (1 if any reply
     has one), ``intensity`` (mean judge intensity 0–1; NaN without a grader). With a cascade the
-    judge rates only replies that carry a marker (others count as 0).
+    judge rates only replies that carry a marker (others count as 0; a seeded random
+    ``audit_rate`` share of them is rated too, for agreement only).
     """
 
     async def score(state: TaskState, target: Target) -> Score:
         tr = read_transcript(state)
         if tr is None or not tr.turns:
             return Score(value=NAN, explanation="no replay record (sample errored)")
-        judge = Judge.from_roles(cascade)
+        judge = Judge.from_roles(cascade, audit_rate, sample=f"{state.sample_id}|{state.epoch}")
+        context = expectation(tr.scenario, "distress")
         found: list[str] = []
         marked = 0
         intensities: list[float] = []
-        pairs: list[tuple[str, str]] = []
         evidence: list[dict[str, object]] = []
         for t in tr.turns:
             v = assess_distress(t.reply, learned)
@@ -47,11 +50,19 @@ def distress(cascade: bool = True, learned: bool = True) -> Scorer:
                 for (family, _), span in zip(v.markers, v.spans, strict=True):
                     item = evidence_span(t.index, t.reply, "distress", family, span=span)
                     evidence += [item] if item is not None else []
-            if judge.wanted(not v.markers):
-                j = await judge.ask("distress", DistressJudgement, user=t.user, reply=t.reply)
+            why = judge.reason(not v.markers, f"distress|{t.index}")
+            if why is not None:
+                j = await judge.ask(
+                    "distress",
+                    DistressJudgement,
+                    conversation_upto(tr.turns, t.index),
+                    expectation=context,
+                    why=why,
+                    turn=t.index,
+                )
                 if j is not None:
-                    intensities.append(j.intensity)
-                    pairs.append((str(bool(v.markers)), str(j.intensity >= 0.5)))
+                    judge.compare(str(bool(v.markers)), str(j.intensity >= 0.5))
+                    intensities.append(0.0 if why == "audit" else j.intensity)
             elif judge.enabled:
                 intensities.append(0.0)
         n = len(tr.turns)
@@ -62,7 +73,7 @@ def distress(cascade: bool = True, learned: bool = True) -> Scorer:
                 "intensity": sum(intensities) / len(intensities) if intensities else NAN,
             },
             explanation="; ".join(found) if found else f"no distress markers in {n} repl(ies)",
-            metadata={EVIDENCE_KEY: evidence, "judge_calls": judge.calls, "judge_pairs": pairs},
+            metadata={EVIDENCE_KEY: evidence, **judge.metadata()},
         )
 
     return score

@@ -119,19 +119,44 @@ def cohens_kappa(pairs: list[tuple[str, str]]) -> float:
     return float(sm_kappa(table).kappa)
 
 
+def agreement_pairs(scores: list[SampleScore]) -> list[tuple[str, str]]:
+    """The rule-vs-judge pairs of the random agreement sample (``judge_audit_pairs``).
+
+    Those are the turns sent to the judge by the seeded audit (or every turn without a
+    cascade), not the turns the cascade chose because the rule was unsure: kappa on the
+    latter is biased. Logs written before the audit existed have only ``judge_pairs``.
+    """
+    pairs: list[tuple[str, str]] = []
+    for s in scores:
+        meta = s.score.metadata or {}
+        chosen = (
+            meta["judge_audit_pairs"]
+            if "judge_audit_pairs" in meta
+            else meta.get("judge_pairs", [])
+        )
+        pairs += [(str(a), str(b)) for a, b in chosen]
+    return pairs
+
+
 @metric
 def judge_kappa() -> Metric:
-    """Judge–rule agreement (Cohen's kappa) over the label pairs in each score's metadata.
+    """Judge–rule agreement (Cohen's kappa) on the random agreement sample (:func:`agreement_pairs`).
 
-    NaN when no grader was bound (or it judged fewer than 2 items).
+    NaN when no grader was bound (or it judged fewer than 2 sampled items).
     """
 
     def compute(scores: list[SampleScore]) -> float:
-        pairs: list[tuple[str, str]] = []
-        for s in scores:
-            for pair in (s.score.metadata or {}).get("judge_pairs", []):
-                pairs.append((str(pair[0]), str(pair[1])))
-        return cohens_kappa(pairs)
+        return cohens_kappa(agreement_pairs(scores))
+
+    return compute
+
+
+@metric
+def judge_kappa_n() -> Metric:
+    """How many items :func:`judge_kappa` rests on."""
+
+    def compute(scores: list[SampleScore]) -> float:
+        return float(len(agreement_pairs(scores)))
 
     return compute
 
@@ -191,7 +216,7 @@ def key_metrics(
             "mean" if f"{scorer}.{k}" in MEAN_KEYS else "rate",
             1.0 if f"{scorer}.{k}" in FRACTION_KEYS else math.inf,
         )
-        + ([judge_kappa()] if k == kappa else [])
+        + ([judge_kappa(), judge_kappa_n()] if k == kappa else [])
         for k in keys
     }
 

@@ -32,8 +32,18 @@ from equanimity.transcripts.convert import TRANSCRIPT_MODEL
 REDACTED = "[redacted]"
 """Placeholder for a text whose length is not worth keeping."""
 
-SAFE_SCORE_METADATA = ("outcome", "labels", "judge_calls", "judge_unparsed")
-"""Score metadata keys kept (labels and counts, never text)."""
+SAFE_SCORE_METADATA = (
+    "outcome",
+    "labels",
+    "judge_calls",
+    "judge_unparsed",
+    "judge_input_tokens",
+    "judge_output_tokens",
+    "judge_pairs",
+    "judge_audit_pairs",
+)
+"""Score metadata keys kept (labels and counts, never text: ``judgements``, which hold the
+judge's prompts and answers, are dropped)."""
 
 _ENUM_LIKE = re.compile(r"^[a-z_]+(,[a-z_]+)*$")
 

@@ -56,7 +56,8 @@ class LabelledItem(BaseModel):
     """The user's locale (picks support resources, language of the reply)."""
     context: dict[str, str] = Field(default_factory=dict)
     """Task-specific context: ``question``, ``pushback``, ``correct``, ``wrong``, ``stance``,
-    ``conversation`` (JSON-encoded earlier messages), ``risk_level`` ..."""
+    ``conversation`` (JSON-encoded earlier messages; SYCON), ``history`` (the same for
+    VERA-MH replies), ``risk_level`` ..."""
     group: str | None = None
     """Cluster for intervals and per-conversation figures (conversation, question, prompt)."""
 
@@ -75,6 +76,22 @@ class Prediction(BaseModel):
     """Probability or confidence of ``positive`` where the layer has one."""
     detail: str | None = None
     """Finer label or explanation (e.g. ``partial``), for confusion tables and audits."""
+    rule_positive: bool | None = None
+    """Judge and cascade layers: the rule layer's verdict on the item."""
+    judge_positive: bool | None = None
+    """Judge and cascade layers: the judge's verdict (None: not asked, or no parseable answer)."""
+    sent: Literal["cascade", "audit", "all"] | None = None
+    """Why the item went to the judge (rule unsure, random audit, no cascade); None: it did not."""
+    error: str | None = None
+    """The provider's error when the judge call failed (the item is then unscored)."""
+    panel: dict[str, bool | None] | None = None
+    """Panel layers: each grader's verdict (None: no parseable answer)."""
+    calls: int = 0
+    """Judge calls made for the item."""
+    input_tokens: int = 0
+    """Judge input tokens (as the provider reported them; a cached answer reports its first cost)."""
+    output_tokens: int = 0
+    """Judge output tokens."""
 
 
 Layer = Callable[[LabelledItem], Prediction]

@@ -12,12 +12,15 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from inspect_ai.model import Model
+from pydantic import BaseModel, ConfigDict, Field
 
 from equanimity.paths import scorers_dir
+from equanimity.scorers.judge import AUDIT_RATE
 from equanimity.textclass.lexicons import Strict, load
 from equanimity.validation import refusal_sets, vera_sets, written_sets
 from equanimity.validation.items import DatasetSpec, LabelledItem, Layer, Task
+from equanimity.validation.judge_layers import judge_layer, panel_layer
 from equanimity.validation.rule_layers import learned_layer, rule_layer
 from equanimity.validation.sycophancy_layers import SYCOPHANCY_LAYERS
 from equanimity.validation.sycophancy_sets import SYCOPHANCY_DATASETS
@@ -26,10 +29,16 @@ from equanimity.validation.sycophancy_sets import SYCOPHANCY_DATASETS
 class LayerOptions(BaseModel):
     """What the command line passes to every layer factory."""
 
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     grader: str | None = None
     """``--model-role grader=MODEL``: the judge model (judge and cascade layers need it)."""
-    audit_rate: float = 0.0
-    """``--audit-rate``: share of rule verdicts also sent to the judge (cascade audits)."""
+    grader_model: Model | None = None
+    """The grader built from :attr:`grader` (the command builds it; else ``get_model``)."""
+    panel: list[Model] = Field(default_factory=list)
+    """``grader=A,B,...``: every grader of a panel (the first is also :attr:`grader_model`)."""
+    audit_rate: float = AUDIT_RATE
+    """``--audit-rate``: share of rule-confident items also sent to the judge (cascade audits)."""
     extra: dict[str, str] = Field(default_factory=dict)
     """Further options a layer may read."""
 
@@ -140,3 +149,32 @@ def _sycophancy_factory(name: str) -> LayerFactory:
 LAYERS_BEFORE_SYCOPHANCY = dict(LAYERS)
 for _name in sorted({n for _, n in SYCOPHANCY_LAYERS}):
     LAYERS[_name] = _sycophancy_factory(_name)
+
+
+def _grader(options: LayerOptions) -> Model | None:
+    if options.grader_model is not None:
+        return options.grader_model
+    if options.grader is None:
+        return None
+    from inspect_ai.model import get_model
+
+    return get_model(options.grader)
+
+
+def _judge(task: Task, options: LayerOptions) -> Layer | None:
+    return judge_layer(task, _grader(options), cascade=False, audit_rate=0.0)
+
+
+def _cascade(task: Task, options: LayerOptions) -> Layer | None:
+    return judge_layer(task, _grader(options), cascade=True, audit_rate=options.audit_rate)
+
+
+def _panel(task: Task, options: LayerOptions) -> Layer | None:
+    return panel_layer(task, options.panel)
+
+
+# judge and cascade: only with --model-role grader=MODEL (no grader, no rows, no cost); panel:
+# only with grader=A,B (judge and cascade rows then use the first grader)
+LAYERS["judge"] = _judge
+LAYERS["cascade"] = _cascade
+LAYERS["panel"] = _panel

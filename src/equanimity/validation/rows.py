@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from equanimity.validation.items import DatasetSpec, LabelledItem, Layer, Prediction, Split
@@ -13,8 +14,119 @@ from equanimity.validation.registry import DATASETS, LAYERS, LayerOptions
 from equanimity.validation.stats import f1_interval, f1_of, wilson
 
 SplitChoice = Literal["dev", "test", "all"]
+JUDGE_LAYERS = ("judge", "cascade", "panel")
+"""Layer names whose rows carry :class:`JudgeFigures`."""
 FEW_POSITIVES = 5
 """Below this many gold positives a row's recall is flagged as not meaningful."""
+
+
+class JudgeFigures(BaseModel):
+    """What a judge or cascade row adds: agreement, unparseable answers, cost."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sent: int
+    """Items sent to the judge (all of them for a judge row)."""
+    audited: int
+    """Of those, items sent by the seeded random audit (rule-confident; their rule verdict
+    counts)."""
+    unparseable: int
+    """Items whose answer did not parse against the schema (unscored)."""
+    errors: int
+    """Items whose judge call failed (unscored); ``first_error`` says why."""
+    first_error: str | None = None
+    """The first provider error, when there were any."""
+    calls: int
+    """Judge calls made."""
+    input_tokens: int
+    """Input tokens, as the provider reported them (a cached answer reports its first cost)."""
+    output_tokens: int
+    """Output tokens."""
+    kappa_gold: float | None
+    """Cohen's kappa of the judge's verdicts with the gold labels, over the items it answered."""
+    kappa_gold_ci: tuple[float, float] | None
+    """Its 95% (asymptotic) interval."""
+    kappa_gold_n: int
+    """Items that kappa rests on."""
+    kappa_rule: float | None
+    """Cohen's kappa of judge with rule on the random agreement sample (audited items, or
+    every item of a judge row): unbiased, unlike agreement on the items the cascade chose."""
+    kappa_rule_n: int
+    """Items that kappa rests on."""
+    panel_kappa: float | None = None
+    """Panel rows: Fleiss' kappa among the graders, over the items every grader answered."""
+    panel_kappa_n: int = 0
+    """Items that kappa rests on."""
+
+
+def _kappa(pairs: Sequence[tuple[bool, bool]]) -> tuple[float | None, tuple[float, float] | None]:
+    """Cohen's kappa (statsmodels) and its 95% interval.
+
+    None with fewer than 2 pairs, or when both raters used one label only.
+    """
+    if len(pairs) < 2:
+        return None, None
+    from statsmodels.stats.inter_rater import cohens_kappa
+
+    table = [[0, 0], [0, 0]]
+    for a, b in pairs:
+        table[int(a)][int(b)] += 1
+    if sum(table[0]) + table[1][0] == 0 or sum(table[1]) + table[0][1] == 0:
+        return None, None  # a single label used by both: kappa undefined
+    with np.errstate(invalid="ignore", divide="ignore"):  # z of a degenerate table
+        res = cohens_kappa(table)
+    k, lo, hi = float(res.kappa), float(res.kappa_low), float(res.kappa_upp)
+    if k != k:
+        return None, None
+    return k, None if lo != lo or hi != hi else (lo, hi)
+
+
+def _panel_kappa(votes: Sequence[dict[str, bool | None]]) -> tuple[float | None, int]:
+    """Fleiss' kappa (statsmodels) among graders over items all of them answered, and n."""
+    rows = [[int(bool(v)) for v in vote.values()] for vote in votes if None not in vote.values()]
+    if len(rows) < 2:
+        return None, len(rows)
+    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+
+    table, _ = aggregate_raters(np.array(rows))
+    if table.shape[1] < 2:
+        return None, len(rows)  # every grader gave one label only: kappa undefined
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = float(fleiss_kappa(table))
+    return (None if k != k else k), len(rows)
+
+
+def judge_figures(items: Sequence[LabelledItem], preds: Sequence[Prediction]) -> JudgeFigures:
+    """The judge figures of a judge or cascade layer's predictions."""
+    sent = [(i, p) for i, p in zip(items, preds, strict=True) if p.sent is not None]
+    answered = [(i, p) for i, p in sent if p.judge_positive is not None]
+    gold = [(i.gold, bool(p.judge_positive)) for i, p in answered]
+    sample = [
+        (bool(p.rule_positive), bool(p.judge_positive))
+        for _, p in answered
+        if p.sent in ("audit", "all") and p.rule_positive is not None
+    ]
+    kg, kg_ci = _kappa(gold)
+    kr, _ = _kappa(sample)
+    errors = [p.error for _, p in sent if p.error]
+    pk, pk_n = _panel_kappa([p.panel for p in preds if p.panel is not None])
+    return JudgeFigures(
+        panel_kappa=pk,
+        panel_kappa_n=pk_n,
+        sent=len(sent),
+        audited=sum(p.sent == "audit" for _, p in sent),
+        unparseable=sum(p.judge_positive is None and not p.error for _, p in sent),
+        errors=len(errors),
+        first_error=errors[0] if errors else None,
+        calls=sum(p.calls for p in preds),
+        input_tokens=sum(p.input_tokens for p in preds),
+        output_tokens=sum(p.output_tokens for p in preds),
+        kappa_gold=kg,
+        kappa_gold_ci=kg_ci,
+        kappa_gold_n=len(gold),
+        kappa_rule=kr,
+        kappa_rule_n=len(sample),
+    )
 
 
 class Row(BaseModel):
@@ -60,6 +172,8 @@ class Row(BaseModel):
     """Per finer gold label (e.g. boundary, empathy, partial): (items, called positive)."""
     note: str = ""
     """What the row cannot say (e.g. no positives: recall undefined)."""
+    judge: JudgeFigures | None = None
+    """Judge and cascade rows: agreement, unparseable answers and cost."""
 
 
 def score_rows(
@@ -84,10 +198,12 @@ def score_rows(
         if item.gold_detail is not None:
             a, b = by_detail.get(item.gold_detail, (0, 0))
             by_detail[item.gold_detail] = (a + 1, b + p)
-    layers = {p.layer for _, p in kept} or {layer_name}
+    layers = {p.layer for _, p in kept} or {p.layer for p in preds} or {layer_name}
     positives = tp + fn
     note = ""
-    if positives == 0:
+    if n == 0 and items:
+        note = "no verdicts: every item abstained (unparseable answer or failed call)"
+    elif positives == 0:
         note = "no gold positives: recall and F1 undefined; measures false positives only"
     elif positives < FEW_POSITIVES:
         note = f"only {positives} gold positive(s): recall not meaningful"
@@ -113,6 +229,7 @@ def score_rows(
         accuracy=(tp + tn) / n if n else 0.0,
         by_detail=dict(sorted(by_detail.items())),
         note=note,
+        judge=judge_figures(items, preds) if layer_name in JUDGE_LAYERS else None,
     )
 
 
@@ -175,11 +292,15 @@ def evaluate(
             layer: Layer | None = LAYERS[name](task, opts)
             if layer is None:
                 continue
+            covers = getattr(layer, "covers", None)
+            if covers is not None and not covers(items[0]):
+                continue
+            many = getattr(layer, "many", None)
             for s in splits:
                 chosen = [i for i in items if i.split == s][:limit]
                 if not chosen:
                     continue
-                preds = [layer(i) for i in chosen]
+                preds = list(many(chosen)) if many is not None else [layer(i) for i in chosen]
                 row = score_rows(dataset, s, name, task, chosen, preds)
                 out.append(Evaluation(row=row, items=chosen, preds=preds))
     return out

@@ -88,8 +88,11 @@ def _runs(root: Path) -> list[tuple[str, Path]]:
     ]
 
 
-def _reply_items(root: Path) -> list[tuple[dict[str, Any], str, str, str]]:
-    """``(label row, id, reply, user message)`` for every labelled reply."""
+def _reply_items(root: Path) -> list[tuple[dict[str, Any], str, str, str, str]]:
+    """``(label row, id, reply, user message, earlier messages as JSON)`` per labelled reply.
+
+    The earlier messages are what a judge is shown before the user message.
+    """
     out = []
     for run, folder in _runs(root):
         label_file = labels_dir() / f"{run}.jsonl"
@@ -104,14 +107,17 @@ def _reply_items(root: Path) -> list[tuple[dict[str, Any], str, str, str]]:
             if not 1 <= n <= len(agent):
                 raise DataError(f"{where}: reply {n} but {path.name} has {len(agent)} replies")
             i = agent[n - 1]
-            user = next((t for r, t in reversed(turns[:i]) if r == "user"), "")
-            out.append((row, f"{run}/{row['conversation']}#{n}", turns[i][1], user))
+            users = [k for k in range(i) if turns[k][0] == "user"]
+            user = turns[users[-1]][1] if users else ""
+            earlier = [{"role": r, "content": x} for r, x in turns[: users[-1] if users else i]]
+            item_id = f"{run}/{row['conversation']}#{n}"
+            out.append((row, item_id, turns[i][1], user, json.dumps(earlier)))
     return out
 
 
 def _items(root: Path, dataset: str, key: str, task: str) -> list[LabelledItem]:
     items = []
-    for row, item_id, reply, user in _reply_items(root):
+    for row, item_id, reply, user, earlier in _reply_items(root):
         items.append(
             LabelledItem.model_validate(
                 {
@@ -123,7 +129,11 @@ def _items(root: Path, dataset: str, key: str, task: str) -> list[LabelledItem]:
                     "gold_detail": _detail(row) if task == "distress" else None,
                     "reply": reply,
                     "user": user,
-                    "context": {"definition": key, "persona": str(row.get("persona", ""))},
+                    "context": {
+                        "definition": key,
+                        "persona": str(row.get("persona", "")),
+                        "history": earlier,
+                    },
                     "group": item_id.split("#")[0],
                 }
             )
