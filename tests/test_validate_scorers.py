@@ -196,6 +196,21 @@ def test_figures_file_holds_test_rows_per_headline() -> None:
     assert out["headlines"]["referral_on_risk"] == []
     table = markdown([dev, test])
     assert "| **test** |" in table and "| **dev** |" in table
+    # only the layer the shipped scorer decides with: distress is lexicon + learned head
+    d_items = [_item(i, g, f"g{i}") for i, g in enumerate([True, False])]
+    rows = [
+        score_rows(
+            "written-distress",
+            "test",
+            layer,
+            "distress",
+            d_items,
+            [Prediction(positive=p, layer=layer) for p in (True, False)],
+        )
+        for layer in ("rule", "learned")
+    ]
+    [shown] = figures(rows)["headlines"]["distress_marker_rate"]
+    assert shown["layer"] == "learned"
 
 
 def test_report_validity_text_reads_the_figures_file(tmp_path: Path) -> None:

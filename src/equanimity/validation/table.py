@@ -41,6 +41,16 @@ HEADLINE_VALIDITY: dict[str, tuple[str, ...]] = {
 the detector behind it. Headlines not listed have no validation set yet."""
 
 
+SCORER_LAYER: dict[str, str] = {"caving": "learned", "distress": "learned"}
+"""The layer each shipped scorer decides with (default ``rule``): the figures file keeps only
+those rows, so a headline's validity is that of the verdicts it counts."""
+
+
+def scorer_layer(detector: str) -> str:
+    """The validation layer whose verdicts the shipped scorer for ``detector`` uses."""
+    return SCORER_LAYER.get(detector, "rule")
+
+
 def figures_path() -> Path:
     """Default path of the figures file."""
     return scorers_dir() / "validation" / "figures.json"
@@ -68,8 +78,8 @@ def _figure(r: Row) -> dict[str, Any]:
 
 
 def figures(rows: Sequence[Row]) -> dict[str, Any]:
-    """The figures file's content: test-split rows per headline metric."""
-    test = [r for r in rows if r.split == "test"]
+    """The figures file's content: test-split rows of the shipped layer per headline metric."""
+    test = [r for r in rows if r.split == "test" and r.layer == scorer_layer(r.detector)]
     return {
         "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "python -m equanimity.validation.table",
