@@ -98,10 +98,17 @@ def overhead_lines(o: Overhead) -> list[str]:
         )
     else:
         verdict = (
-            f"**no verdict**: the {o.anchor} runs drifted {drift_text} apart between repeats "
-            f"(limit {100 * DRIFT_LIMIT:.0f}%; the machine's load changed under the runs): "
-            f"re-run on a quiet machine"
+            f"**no wall-time verdict**: the {o.anchor} runs drifted {drift_text} apart between "
+            f"repeats (limit {100 * DRIFT_LIMIT:.0f}%; the machine's load changed under the "
+            f"runs): re-run on a quiet machine"
         )
+        cpu_drift = o.drift("cpu_s")
+        if o.steady("cpu_s") and cpu_drift is not None:
+            verdict += (
+                f"; by CPU time (the {o.anchor} runs' CPU stayed within "
+                f"{100 * cpu_drift:.0f}%) it {'meets' if cpu <= TARGET_RATIO else 'misses'} "
+                f"the target"
+            )
     floor = ""
     if "floor" in o.variants:
         fw, fc = o.ratio("wall_s", "floor"), o.ratio("cpu_s", "floor")
