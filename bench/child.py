@@ -182,7 +182,7 @@ def _model(limit: str, log_dir: str) -> dict[str, Any]:
 
     from equanimity.tasks import EVAL_DEFAULTS, build_task
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     log = inspect_eval(
         build_task(),
         model="equanimity/local",
@@ -192,14 +192,15 @@ def _model(limit: str, log_dir: str) -> dict[str, Any]:
         max_connections=1,
         **EVAL_DEFAULTS,
     )[0]
-    eval_wall = time.perf_counter() - t0
+    eval_wall, eval_cpu = time.perf_counter() - t0, _cpu() - c0
     full = read_eval_log(str(log.location))
-    generate = load = 0.0
+    generate = generate_cpu = load = 0.0
     calls = 0
     for sample in full.samples or []:
         for ev in sample.events:
             if isinstance(ev, ModelEvent) and ev.output.metadata:
                 generate += float(ev.output.metadata.get("generate_seconds", 0.0))
+                generate_cpu += float(ev.output.metadata.get("generate_cpu_seconds", "nan"))
                 load = max(load, float(ev.output.metadata.get("load_seconds", 0.0)))
                 calls += 1
     return {
@@ -207,7 +208,9 @@ def _model(limit: str, log_dir: str) -> dict[str, Any]:
         "samples": len(full.samples or []),
         "calls": calls,
         "eval_wall_s": eval_wall,
+        "eval_cpu_s": eval_cpu,
         "generate_s": generate,
+        "generate_cpu_s": generate_cpu,
         "load_s": load,
     }
 
