@@ -68,7 +68,7 @@ def _none(value: float, n: int, note: str) -> Interval:
 
 
 def wilson_bounds(successes: float, n: int, level: float = LEVEL) -> tuple[float, float]:
-    """statsmodels' ``proportion_confint(successes, n, 1 - level, "wilson")``, bit for bit.
+    """The Wilson bounds of statsmodels' ``proportion_confint(successes, n, 1 - level, "wilson")``.
 
     The same operations in the same order on the same float64 values, with the normal quantile
     from ``scipy.special.ndtri`` (what ``scipy.stats.norm.isf`` computes): importing
@@ -103,7 +103,7 @@ def t_bounds(level: float, df: int, loc: float, scale: float) -> tuple[float, fl
 
 
 def wilson(successes: float, n: int, level: float = LEVEL) -> tuple[float, float]:
-    """Wilson score interval for ``successes`` of ``n`` (statsmodels' formula; NaN when ``n`` is 0)."""
+    """Wilson score interval for ``successes`` of ``n`` (statsmodels' result; NaN when ``n`` is 0)."""
     if n <= 0:
         return (math.nan, math.nan)
     low, high = wilson_bounds(successes, n, level)
