@@ -180,13 +180,14 @@ def _model(limit: str, log_dir: str) -> dict[str, Any]:
     from inspect_ai.event import ModelEvent
     from inspect_ai.log import read_eval_log
 
-    from equanimity.tasks import EVAL_DEFAULTS, build_task
+    from equanimity.tasks import EVAL_DEFAULTS, build_task, quiet_display
 
     t0, c0 = time.perf_counter(), _cpu()
     log = inspect_eval(
         build_task(),
         model="equanimity/local",
-        display="none",
+        # as `equanimity run --display none` (inspect's log display: no final results panel)
+        display=quiet_display("none"),
         log_dir=log_dir,
         limit=int(limit),
         max_connections=1,
