@@ -110,6 +110,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="max_connections and max_samples of both variants (default: 10)",
     )
     p.add_argument(
+        "--post-sizes",
+        help="part 3: comma-separated log sizes (default: 2500,5000,10000; --quick: 250,500,1000)",
+    )
+    p.add_argument(
         "--work-dir", type=Path, help="keep part 3's logs here (default: a temporary directory)"
     )
     p.add_argument(
@@ -171,7 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             fig.scaling.append(o)
         _log("\n".join(scaling_lines(fig.scaling)))
     if "post" in parts:
-        post_sizes = list(sizes.post)
+        post_sizes = (
+            [int(x) for x in args.post_sizes.split(",")] if args.post_sizes else list(sizes.post)
+        )
         if args.profile_dir is not None:
             args.profile_dir.mkdir(parents=True, exist_ok=True)
         _log(f"\n== 3. post-run work at {post_sizes} samples")

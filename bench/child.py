@@ -180,26 +180,28 @@ def _model(limit: str, log_dir: str) -> dict[str, Any]:
     from inspect_ai.event import ModelEvent
     from inspect_ai.log import read_eval_log
 
-    from equanimity.tasks import EVAL_DEFAULTS, build_task
+    from equanimity.tasks import EVAL_DEFAULTS, build_task, quiet_display
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     log = inspect_eval(
         build_task(),
         model="equanimity/local",
-        display="none",
+        # as `equanimity run --display none` (inspect's log display: no final results panel)
+        display=quiet_display("none"),
         log_dir=log_dir,
         limit=int(limit),
         max_connections=1,
         **EVAL_DEFAULTS,
     )[0]
-    eval_wall = time.perf_counter() - t0
+    eval_wall, eval_cpu = time.perf_counter() - t0, _cpu() - c0
     full = read_eval_log(str(log.location))
-    generate = load = 0.0
+    generate = generate_cpu = load = 0.0
     calls = 0
     for sample in full.samples or []:
         for ev in sample.events:
             if isinstance(ev, ModelEvent) and ev.output.metadata:
                 generate += float(ev.output.metadata.get("generate_seconds", 0.0))
+                generate_cpu += float(ev.output.metadata.get("generate_cpu_seconds", "nan"))
                 load = max(load, float(ev.output.metadata.get("load_seconds", 0.0)))
                 calls += 1
     return {
@@ -207,7 +209,9 @@ def _model(limit: str, log_dir: str) -> dict[str, Any]:
         "samples": len(full.samples or []),
         "calls": calls,
         "eval_wall_s": eval_wall,
+        "eval_cpu_s": eval_cpu,
         "generate_s": generate,
+        "generate_cpu_s": generate_cpu,
         "load_s": load,
     }
 

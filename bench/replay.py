@@ -85,16 +85,19 @@ class Overhead:
         """The variant whose repeats tell whether the machine stayed steady (floor, else plain)."""
         return "floor" if "floor" in self.variants else "plain"
 
-    def drift(self) -> float | None:
-        """Spread of the anchor's wall times, (slowest - fastest) / fastest; None: one run."""
-        walls = [float(r["wall_s"]) for r in self.variants[self.anchor].runs]
-        if len(walls) < 2:
-            return None
-        return (max(walls) - min(walls)) / min(walls)
+    def drift(self, key: str = "wall_s") -> float | None:
+        """Spread of the anchor's ``key`` (wall_s, cpu_s), (largest - smallest) / smallest.
 
-    def steady(self) -> bool:
-        """Whether a verdict may be given: repeats and an anchor drift within the limit."""
-        d = self.drift()
+        None with one run.
+        """
+        values = [float(r[key]) for r in self.variants[self.anchor].runs]
+        if len(values) < 2:
+            return None
+        return (max(values) - min(values)) / min(values)
+
+    def steady(self, key: str = "wall_s") -> bool:
+        """Whether a verdict on ``key`` may be given: repeats, anchor drift within the limit."""
+        d = self.drift(key)
         return d is not None and d <= DRIFT_LIMIT
 
 

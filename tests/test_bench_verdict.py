@@ -33,7 +33,7 @@ def test_steady_floor_gives_a_verdict() -> None:
     o = _overhead([23.0, 23.8, 24.5])
     assert o.steady() and o.drift() is not None
     text = "\n".join(overhead_lines(o))
-    assert "meets the ≤ 1.25 target" in text and "no verdict" not in text
+    assert "meets the ≤ 1.25 target" in text and "no wall-time verdict" not in text
     assert "1.0–1.2" in text  # each run's load is in the table
 
 
@@ -41,14 +41,28 @@ def test_drifting_floor_gives_no_verdict() -> None:
     o = _overhead([23.0, 26.0, 24.0])  # 13% apart
     assert not o.steady()
     text = "\n".join(overhead_lines(o))
-    assert "**no verdict**" in text and "13%" in text
+    assert "**no wall-time verdict**" in text and "13%" in text
     assert "meets" not in text and "misses" not in text
+
+
+def test_wall_drift_with_steady_cpu_gives_a_cpu_verdict_only() -> None:
+    o = _overhead([23.0, 26.0, 24.0])
+    for r, cpu in zip(o.variants["floor"].runs, [20.0, 20.5, 21.0], strict=True):
+        r["cpu_s"] = cpu  # CPU within 5%: the load stretched the wall time only
+    assert not o.steady() and o.steady("cpu_s")
+    text = "\n".join(overhead_lines(o))
+    assert "**no wall-time verdict**" in text
+    assert "by CPU time" in text and "5%" in text and "meets the target" in text
+    # a CPU ratio above the target is reported as a miss
+    for r in o.equanimity.runs:
+        r["cpu_s"] = 40.0
+    assert "misses the target" in "\n".join(overhead_lines(o))
 
 
 def test_a_single_run_gives_no_verdict() -> None:
     o = _overhead([23.0])
     assert o.drift() is None and not o.steady()
-    assert "no verdict" in "\n".join(overhead_lines(o))
+    assert "no wall-time verdict" in "\n".join(overhead_lines(o))
 
 
 def test_display_none_skips_the_results_panel() -> None:

@@ -1,4 +1,4 @@
-"""95% intervals over scenarios: Wilson for rates, Student t for means (statsmodels, scipy).
+"""95% intervals over scenarios: Wilson for rates, Student t for means (statsmodels' and scipy's).
 
 The unit of every interval is the *scenario* (a scenario and its branch replay together), with
 epochs nested inside it: values are first averaged within each scenario, then the interval is
@@ -67,13 +67,46 @@ def _none(value: float, n: int, note: str) -> Interval:
     return Interval(value, math.nan, math.nan, n, "none", note)
 
 
+def wilson_bounds(successes: float, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """The Wilson bounds of statsmodels' ``proportion_confint(successes, n, 1 - level, "wilson")``.
+
+    The same operations in the same order on the same float64 values, with the normal quantile
+    from ``scipy.special.ndtri`` (what ``scipy.stats.norm.isf`` computes): importing
+    statsmodels and scipy.stats costs ~2 s of CPU, a fifth of a 100-sample run
+    (``tests/test_intervals_fast.py`` compares the two on a grid).
+    """
+    from scipy.special import ndtri
+
+    q_ = successes / n
+    crit = -float(ndtri((1 - level) / 2.0))
+    crit2 = crit**2
+    denom = 1 + crit2 / n
+    center = (q_ + crit2 / (2 * n)) / denom
+    dist = crit * math.sqrt(q_ * (1.0 - q_) / n + crit2 / (4.0 * n**2))
+    dist /= denom
+    return min(max(center - dist, 0.0), 1.0), min(max(center + dist, 0.0), 1.0)
+
+
+def t_bounds(level: float, df: int, loc: float, scale: float) -> tuple[float, float]:
+    """``scipy.stats.t.interval(level, df, loc=loc, scale=scale)``, bit for bit.
+
+    ``t.ppf`` is ``scipy.special.stdtrit(df, q) * scale + loc``; called directly it spares
+    importing scipy.stats (see :func:`wilson_bounds`).
+    """
+    from scipy.special import stdtrit
+
+    q1, q2 = (1.0 - level) / 2, (1.0 + level) / 2
+    return (
+        float(stdtrit(df, q1)) * scale + loc,
+        float(stdtrit(df, q2)) * scale + loc,
+    )
+
+
 def wilson(successes: float, n: int, level: float = LEVEL) -> tuple[float, float]:
-    """Wilson score interval for ``successes`` of ``n`` (statsmodels; NaN when ``n`` is 0)."""
+    """Wilson score interval for ``successes`` of ``n`` (statsmodels' result; NaN when ``n`` is 0)."""
     if n <= 0:
         return (math.nan, math.nan)
-    from statsmodels.stats.proportion import proportion_confint
-
-    low, high = proportion_confint(successes, n, alpha=1 - level, method="wilson")
+    low, high = wilson_bounds(successes, n, level)
     p = successes / n
     # the Wilson interval contains p; clamp so rounding cannot push a bound past it (at p = 0
     # the lower bound can come out as ~1e-17, a negative error bar in charts)
@@ -113,9 +146,7 @@ def mean_interval(
         return _none(
             m, n, f"all {n} scenarios give {m:.3f}: no spread to estimate an interval from"
         )
-    from scipy.stats import t
-
-    low, high = t.interval(level, n - 1, loc=m, scale=sd / math.sqrt(n))
+    low, high = t_bounds(level, n - 1, m, sd / math.sqrt(n))
     low, high = max(bounds[0], float(low)), min(bounds[1], float(high))
     return Interval(m, low, high, n, "t")
 

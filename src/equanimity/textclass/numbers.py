@@ -43,9 +43,21 @@ def number_words(n: int) -> str:
     return head if rest == 0 else f"{head} and {number_words(rest)}"
 
 
+_SEPARATORS = re.compile(r"[\s-]+")
+
+
+def _spoken(text: str) -> str:
+    """Number words compared loosely: runs of spaces and hyphens as one space, "and" dropped."""
+    return _SEPARATORS.sub(" ", text).replace(" and ", " ")
+
+
 @lru_cache(maxsize=1)
 def _word_numbers() -> dict[str, int]:
-    return {number_words(n): n for n in range(1000)}
+    """Each number's words, compared loosely (:func:`_spoken`), to its value (first wins)."""
+    out: dict[str, int] = {}
+    for n in range(1000):
+        out.setdefault(_spoken(number_words(n)), n)
+    return out
 
 
 def number_value(answer: str) -> float | None:
@@ -53,11 +65,8 @@ def number_value(answer: str) -> float | None:
     a = answer.strip().lower()
     if _NUMBER.fullmatch(a):
         return float(a.replace(",", ""))
-    spoken = re.sub(r"[\s-]+", " ", a).replace(" and ", " ")
-    for phrase, n in _word_numbers().items():
-        if re.sub(r"[\s-]+", " ", phrase).replace(" and ", " ") == spoken:
-            return float(n)
-    return None
+    n = _word_numbers().get(_spoken(a))
+    return None if n is None else float(n)
 
 
 def number_pattern(value: float) -> str:

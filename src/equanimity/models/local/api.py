@@ -170,7 +170,7 @@ class LocalModelAPI(ModelAPI):
         base_seed = config.seed if config.seed is not None else s.seed
         prompt = engine.prompt(messages, max_tokens)
         seed = call_seed(base_seed, epoch, prompt.tokens)
-        result, elapsed = engine.complete(
+        result, elapsed, cpu = engine.complete(
             prompt, temperature=temperature, top_p=top_p, repeat_penalty=s.repeat_penalty, seed=seed
         )
         choice = result["choices"][0]
@@ -209,6 +209,7 @@ class LocalModelAPI(ModelAPI):
             "dropped_messages": prompt.dropped,
             "load_seconds": round(engine.load_seconds, 3),
             "generate_seconds": round(elapsed, 3),
+            "generate_cpu_seconds": round(cpu, 3),
             "tool_offer": TOOL_OFFER if offered else "none",
             "tool_call_form": parsed.call.form if parsed is not None and parsed.call else None,
             "raw_completion": raw,

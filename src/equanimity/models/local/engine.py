@@ -81,13 +81,15 @@ class LocalEngine:
             return replace(prompt, system_tokens=n)
         return prompt
 
-    def complete(self, prompt: Prompt, **sampling: Any) -> tuple[dict[str, Any], float]:
-        """Complete ``prompt``; return the completion dict and the seconds taken.
+    def complete(self, prompt: Prompt, **sampling: Any) -> tuple[dict[str, Any], float, float]:
+        """Complete ``prompt``; return the completion dict, the seconds and the CPU seconds taken.
 
-        The seconds do not count the wait for the lock.
+        Neither counts the wait for the lock; the CPU seconds are the process's in the lock
+        (llama.cpp's threads included).
         """
         with self.lock:
             start = time.perf_counter()
+            cpu = time.process_time()
             try:
                 self._position(prompt)
                 result = cast(
@@ -103,7 +105,7 @@ class LocalEngine:
                 self._live = None
                 raise
             self._remember(pinned=False)
-            return result, time.perf_counter() - start
+            return result, time.perf_counter() - start, time.process_time() - cpu
 
     def _position(self, prompt: Prompt) -> None:
         target = tuple(prompt.tokens)
