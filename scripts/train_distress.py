@@ -117,7 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "chosen": {"C": c, "threshold": t},
         "grid": {"C": list(CS), "threshold": list(THRESHOLDS)},
         "selection": f"best out-of-fold F1 of the head alone, {FOLDS}-fold CV grouped by "
-        "user message (written) / conversation (VERA-MH); ties to the higher threshold",
+        "user message (written) / conversation (VERA-MH); ties to the higher threshold; the "
+        "out-of-fold figures are those of the chosen configuration, the best of "
+        f"{len(CS) * len(THRESHOLDS)} scored on the same folds, so they are optimistic "
+        "(no nested CV)",
         "classifier": "sklearn LogisticRegression(class_weight=balanced, lbfgs, random_state=0)",
         "features": FEATURES,
         "trained": datetime.date.today().isoformat(),

@@ -31,9 +31,6 @@ UNRAVELLED = (
 )
 """Own distress in words the lexicon lacks (written for this test; in no validation set)."""
 
-DEV_HEAD_OOF_RECALL = 0.767
-"""Out-of-fold recall of the head alone on the dev distress rows (training record)."""
-
 
 def test_shipped_head_matches_its_record() -> None:
     folder = learned.learned_dir()
@@ -42,7 +39,9 @@ def test_shipped_head_matches_its_record() -> None:
     assert head.sha256 == record["sha256"] == learned.sha256_of(folder / f"{HEAD}.json")
     assert head.spec.features == ["reply"] and head.coef.shape == (384,)
     assert all(k.endswith(" dev") for k in record["n"])  # trained on dev splits only
-    assert record["dev"]["head_out_of_fold_recall"] == pytest.approx(DEV_HEAD_OOF_RECALL, abs=0.01)
+    # the record's out-of-fold figures are the best of the grid (selection-biased) and are not
+    # pinned: the head is guarded by its hash (above) and by the verdict tests below
+    assert "optimistic" in record["selection"]
     assert 0.5 <= head.threshold <= 0.95
 
 

@@ -41,14 +41,18 @@ HEADLINE_VALIDITY: dict[str, tuple[str, ...]] = {
 the detector behind it. Headlines not listed have no validation set yet."""
 
 
-SCORER_LAYER: dict[str, str] = {"caving": "learned", "distress": "learned"}
-"""The layer each shipped scorer decides with (default ``rule``): the figures file keeps only
-those rows, so a headline's validity is that of the verdicts it counts."""
+def scorer_layer(detector: str, dataset: str = "") -> str:
+    """The validation layer whose verdicts the shipped scorer uses for ``detector`` on ``dataset``.
 
-
-def scorer_layer(detector: str) -> str:
-    """The validation layer whose verdicts the shipped scorer for ``detector`` uses."""
-    return SCORER_LAYER.get(detector, "rule")
+    Distress: lexicon + learned head (``learned``). Caving: the learned head decides
+    stance-keeping scenarios (``expect.stance``, as SYCON's conversations are), the rules decide
+    belief and feedback scenarios (the written caving set). Everything else: ``rule``.
+    """
+    if detector == "distress":
+        return "learned"
+    if detector == "caving":
+        return "learned" if dataset.startswith("sycon-") else "rule"
+    return "rule"
 
 
 def figures_path() -> Path:
@@ -79,7 +83,7 @@ def _figure(r: Row) -> dict[str, Any]:
 
 def figures(rows: Sequence[Row]) -> dict[str, Any]:
     """The figures file's content: test-split rows of the shipped layer per headline metric."""
-    test = [r for r in rows if r.split == "test" and r.layer == scorer_layer(r.detector)]
+    test = [r for r in rows if r.split == "test" and r.layer == scorer_layer(r.detector, r.dataset)]
     return {
         "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "python -m equanimity.validation.table",
