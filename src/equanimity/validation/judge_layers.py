@@ -1,9 +1,10 @@
 """The judge and cascade layers as validation sees them (``--model-role grader=MODEL``).
 
 ``judge:<model>`` asks the grader about every item; ``cascade:<model>`` lets the rule layer
-decide where it is confident, as the scorers do, sends the rest to the grader, and sends a
-seeded random ``audit_rate`` share of the confident items too (their rule verdict still
-counts; the judge's is used for the unbiased rule-judge agreement). The grader is asked with
+decide where it is confident, as the scorers do, sends the rest to the grader, and draws a
+seeded random ``audit_rate`` share of all items (whatever the rule's confidence) as the
+agreement sample: those are sent too (a confident item keeps its rule verdict; the judge's is
+used for the rule-judge agreement, which is unbiased for all items). The grader is asked with
 the scorers' own prompts and schemas (:class:`equanimity.scorers.judge.Judge`), shown the
 conversation up to the reply where the data has it. An answer that does not parse is an
 abstention: never counted as right or wrong. Items are judged concurrently, each layer's
