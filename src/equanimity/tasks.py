@@ -102,6 +102,8 @@ def build_task(
             METADATA_KEY: selection.as_metadata(),
             "end_offer": mode,
             "simulated_users_skipped": len(loaded) - len(kept),
+            # so `rescore` rebuilds the scorers with this run's audit share
+            "judge_audit_rate": judge_audit_rate,
         },
     )
 
