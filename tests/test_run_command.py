@@ -37,3 +37,16 @@ def test_live_metrics_are_off_unless_asked(
     log = read_eval_log(str(log_file), header_only=True)
     assert log.eval.config.score_display is expected
     assert log.results is not None and log.results.scores  # final metrics are computed anyway
+
+
+@pytest.mark.parametrize("rate", ["-0.1", "1.5"])
+def test_an_audit_rate_outside_0_1_is_refused(
+    tmp_path: Path, rate: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["run", "--model", "equanimity/steady", "--audit-rate", rate, "--log-dir", str(tmp_path)]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--audit-rate must be between 0 and 1" in err and len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("*.eval"))  # nothing ran

@@ -183,6 +183,9 @@ def run_command(args: argparse.Namespace) -> int:
     from equanimity.provenance import scorer_provenance
     from equanimity.tasks import EVAL_DEFAULTS, build_task, quiet_display
 
+    if args.audit_rate is not None and not 0.0 <= args.audit_rate <= 1.0:
+        print("equanimity run: --audit-rate must be between 0 and 1", file=sys.stderr)
+        return 2
     roles = _kv(args.model_role, "model role")
     task = build_task(
         categories=args.suite,
