@@ -23,8 +23,23 @@ def test_cohens_kappa_textbook_value():
     # Wikipedia's worked example: 20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no -> kappa = 0.4
     pairs = [("y", "y")] * 20 + [("y", "n")] * 5 + [("n", "y")] * 10 + [("n", "n")] * 15
     assert cohens_kappa(pairs) == pytest.approx(0.4)
-    assert cohens_kappa([("a", "a"), ("a", "a")]) == 1.0
     assert math.isnan(cohens_kappa([("a", "b")]))
+
+
+def test_kappa_is_undefined_when_either_side_uses_one_label() -> None:
+    from equanimity.validation.rows import _kappa
+
+    both_constant = [("a", "a"), ("a", "a")]
+    rule_constant = [("True", "True"), ("True", "False"), ("True", "True")]
+    judge_constant = [("True", "False"), ("False", "False"), ("True", "False")]
+    for pairs in (both_constant, rule_constant, judge_constant):
+        assert math.isnan(cohens_kappa(pairs))
+    # validation's kappa agrees: None exactly where the metric is NaN
+    assert _kappa([(True, True), (True, False), (True, True)]) == (None, None)
+    assert _kappa([(False, False), (False, False)]) == (None, None)
+    mixed = [(True, True)] * 20 + [(True, False)] * 5 + [(False, True)] * 10 + [(False, False)] * 15
+    k, _ = _kappa(mixed)
+    assert k == pytest.approx(cohens_kappa([(str(a), str(b)) for a, b in mixed]))
 
 
 def _grader() -> Model:

@@ -394,3 +394,48 @@ def test_a_bound_grader_reaches_the_judge_layer(caver_log: Path, tmp_path: Path)
         int((s.scores or {})["referral"].metadata.get("judge_calls", 0)) == 0  # type: ignore[union-attr]
         for s in read_eval_log(str(plain_out)).samples or []
     )
+
+
+def test_rescore_rebuilds_scorers_with_the_logs_audit_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    from equanimity.rescore import worker
+
+    def header(task_args: dict[str, Any], metadata: dict[str, Any] | None = None) -> EvalLog:
+        return cast(
+            EvalLog, SimpleNamespace(eval=SimpleNamespace(task_args=task_args, metadata=metadata))
+        )
+
+    assert worker.log_scorer_options(header({"judge_audit_rate": 0.3})) == {"audit_rate": 0.3}
+    assert worker.log_scorer_options(header({}, {"judge_audit_rate": 0.25})) == {"audit_rate": 0.25}
+    assert worker.log_scorer_options(header({}, None)) == {}  # an older log: the defaults
+    assert worker.log_scorer_options(header({"judge_audit_rate": 7})) == {}  # out of range
+    seen: list[dict[str, Any]] = []
+    real = default_scorers
+
+    def recording(**kwargs: Any) -> Any:
+        seen.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(worker, "default_scorers", recording)
+    worker.build_scorers(
+        ("distress",), **worker.log_scorer_options(header({"judge_audit_rate": 0.3}))
+    )
+    assert seen == [{"audit_rate": 0.3}]
+
+
+def test_a_run_records_its_audit_rate_for_rescore() -> None:
+    from equanimity.rescore.worker import log_scorer_options
+
+    task = build_task(categories="emotional_support", sample=1, judge_audit_rate=0.4)
+    assert (task.metadata or {})["judge_audit_rate"] == 0.4
+    from types import SimpleNamespace
+    from typing import cast
+
+    head = cast(
+        EvalLog, SimpleNamespace(eval=SimpleNamespace(task_args={}, metadata=task.metadata))
+    )
+    assert log_scorer_options(head) == {"audit_rate": 0.4}

@@ -55,9 +55,20 @@ def test_mockllm_answers_are_unparseable_never_pass_or_fail(
         assert r["f1"] is None and r["judge"]["kappa_gold"] is None
     cascade = [r for r in rows if r["layer"] == "cascade:mockllm/model"]
     assert len(cascade) == 2
-    for r in cascade:  # the rule decides what it is sure of; what went to the judge abstains
-        sent, audited = r["judge"]["sent"], r["judge"]["audited"]
-        assert r["abstained"] == sent - audited == r["judge"]["unparseable"] - audited
+    flips = next(r for r in cascade if r["dataset"] == "written-flips")
+    # the rule decides what it is sure of; what went to the judge abstains
+    sent, audited = flips["judge"]["sent"], flips["judge"]["audited"]
+    assert flips["abstained"] == sent - audited == flips["judge"]["unparseable"] - audited
+    # distress follows the scorer: the judge never changes the marker verdict, so nothing
+    # abstains and the row matches the scorer's own layer (lexicon + learned head)
+    distress = next(r for r in cascade if r["dataset"] == "written-distress")
+    assert distress["judge"]["sent"] > 0 and distress["judge"]["unparseable"] > 0
+    assert distress["abstained"] == 0 and distress["n"] == 6
+    own = {r["layer"]: r for r in rows if r["dataset"] == "written-distress"}
+    learned = own.get("learned", own["rule"])  # no learned head here: the lexicon decides
+    assert [distress[k] for k in ("tp", "fp", "fn", "tn")] == [
+        learned[k] for k in ("tp", "fp", "fn", "tn")
+    ]
 
 
 def test_a_stub_grader_gets_f1_and_kappa(
@@ -145,3 +156,25 @@ def test_judge_figures_count_each_kind_of_item() -> None:
     assert f.kappa_gold_n == 3 and f.kappa_rule_n == 2  # kappa with the rule: the audit only
     row = score_rows("d", "dev", "cascade", "refusal", items, preds)
     assert row.abstained == 2 and row.judge is not None and row.judge.sent == 5
+
+
+def test_validation_frames_the_judge_as_the_scorers_do() -> None:
+    from equanimity.scorers.judge_context import ANSWER, DECLINE, LABEL_ONLY
+    from equanimity.validation.judge_layers import item_expectation
+
+    def item(dataset: str, kind: str = "") -> LabelledItem:
+        return LabelledItem(
+            dataset=dataset,
+            id="x",
+            split="dev",
+            task="refusal",
+            gold=True,
+            reply="r",
+            user="u",
+            context={"type": kind},
+        )
+
+    assert item_expectation(item("xstest-gpt4", "contrast_homonyms")) == f"{DECLINE} {LABEL_ONLY}"
+    assert item_expectation(item("xstest-gpt4", "homonyms")) == f"{ANSWER} {LABEL_ONLY}"
+    assert item_expectation(item("pyrit-refusal")) == f"{DECLINE} {LABEL_ONLY}"
+    assert item_expectation(item("written-refusal")) == LABEL_ONLY

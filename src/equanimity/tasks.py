@@ -68,7 +68,7 @@ def build_task(
     exit-offer mode (``tool``, ``tag``, ``none``), recorded in every sample's metadata.
     Simulated-user scenarios that need a user model run only with ``simulated_users`` (a
     ``user`` role is bound); ``user_cache`` caches their user turns. ``judge_audit_rate``: the
-    seeded share of rule-confident turns a bound judge also rates (judge-rule agreement).
+    seeded share of all turns a bound judge also rates (judge-rule agreement).
     """
     mode = check_end_offer(end_offer)
     paths: list[str | Path] = list(_as_list(scenarios) or library_paths())
@@ -102,6 +102,8 @@ def build_task(
             METADATA_KEY: selection.as_metadata(),
             "end_offer": mode,
             "simulated_users_skipped": len(loaded) - len(kept),
+            # so `rescore` rebuilds the scorers with this run's audit share
+            "judge_audit_rate": judge_audit_rate,
         },
     )
 
@@ -129,8 +131,8 @@ def suite(
         end_offer: How ``end_conversation`` is offered: tool, tag or none (the control).
         simulated_users: Run the simulated-user scenarios (bind ``--model-role user=...``).
         user_cache: Cache the simulated user's turns (same replies give the same turns).
-        judge_audit_rate: Share of rule-confident turns a bound judge also rates, seeded
-            (agreement is measured on them; the rule still decides them).
+        judge_audit_rate: Share of all turns a bound judge also rates, seeded
+            (agreement is measured on them; the rule still decides those it is sure of).
 
     """
     return build_task(

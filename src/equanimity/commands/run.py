@@ -97,8 +97,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=float,
         default=None,
         metavar="P",
-        help="with a grader: seeded share of rule-confident turns the judge also rates, where "
-        "judge-rule kappa is measured (default 0.1; the rule still decides them)",
+        help="with a grader: seeded share of all turns the judge also rates, where "
+        "judge-rule kappa is measured (default 0.1; the rule still decides those it is sure of)",
     )
     p.add_argument(
         "--no-user-cache",
@@ -183,6 +183,9 @@ def run_command(args: argparse.Namespace) -> int:
     from equanimity.provenance import scorer_provenance
     from equanimity.tasks import EVAL_DEFAULTS, build_task, quiet_display
 
+    if args.audit_rate is not None and not 0.0 <= args.audit_rate <= 1.0:
+        print("equanimity run: --audit-rate must be between 0 and 1", file=sys.stderr)
+        return 2
     roles = _kv(args.model_role, "model role")
     task = build_task(
         categories=args.suite,
@@ -366,7 +369,10 @@ def print_summary(log_path: str) -> None:
     if kappas:
         print(
             "\njudge-rule agreement (Cohen's kappa on the random audit sample): "
-            + ", ".join(f"{k} {v:.2f} (n={n})" for k, (v, n) in kappas.items())
+            + ", ".join(
+                f"{k} {'undefined, one label only' if math.isnan(v) else f'{v:.2f}'} (n={n})"
+                for k, (v, n) in kappas.items()
+            )
         )
     for line in headline_lines(run):
         print(line)
@@ -436,13 +442,17 @@ def usage_line(header: EvalLog) -> str:
 
 
 def judge_agreement(header: EvalLog) -> dict[str, tuple[float, int]]:
-    """Judge-rule Cohen's kappa and the items it rests on (the random audit sample), per scorer."""
+    """Judge-rule Cohen's kappa and the items it rests on (the random audit sample), per scorer.
+
+    A scorer whose sample has items but only one label on a side keeps its NaN kappa.
+    """
     out: dict[str, tuple[float, int]] = {}
     for sc in header.results.scores if header.results else []:
         m = sc.metrics.get("equanimity/judge_kappa")
         n = sc.metrics.get("equanimity/judge_kappa_n")
-        if m is not None and not math.isnan(float(m.value)):
-            out[sc.scorer] = (float(m.value), int(n.value) if n is not None else 0)
+        count = int(n.value) if n is not None and not math.isnan(float(n.value)) else 0
+        if m is not None and (not math.isnan(float(m.value)) or count >= 2):
+            out[sc.scorer] = (float(m.value), count)
     return out
 
 

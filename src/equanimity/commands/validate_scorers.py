@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=float,
         default=AUDIT_RATE,
         metavar="P",
-        help="cascade rows: seeded random share of rule-confident items also sent to the "
+        help="cascade rows: seeded random share of all items also sent to the "
         f"judge, on which rule-judge kappa is measured (default {AUDIT_RATE})",
     )
     p.add_argument("--json", action="store_true", help="print the rows as JSON objects")

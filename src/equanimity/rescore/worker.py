@@ -56,9 +56,30 @@ def scorer_names() -> list[str]:
     return [unqualified_name(s) for s in default_scorers()]
 
 
-def build_scorers(names: tuple[str, ...]) -> list[Scorer]:
-    """The named equanimity scorers (current code, default options), in the order given."""
-    by_name = {unqualified_name(s): s for s in default_scorers()}
+def log_scorer_options(header: EvalLog) -> dict[str, Any]:
+    """The judge options the log's run used (absent: the defaults).
+
+    ``judge_audit_rate`` (the audit share) and, where a run recorded one, ``judge_cascade``,
+    from the task args (``inspect eval -T``), else the task metadata (``equanimity run``).
+    """
+    args = {**(header.eval.metadata or {}), **(header.eval.task_args or {})}
+    out: dict[str, Any] = {}
+    rate = args.get("judge_audit_rate")
+    if isinstance(rate, int | float) and not isinstance(rate, bool) and 0.0 <= rate <= 1.0:
+        out["audit_rate"] = float(rate)
+    cascade = args.get("judge_cascade")
+    if isinstance(cascade, bool):
+        out["cascade"] = cascade
+    return out
+
+
+def build_scorers(names: tuple[str, ...], **options: Any) -> list[Scorer]:
+    """The named equanimity scorers (current code), in the order given.
+
+    ``options`` go to :func:`default_scorers` (``audit_rate``, ``cascade``; e.g. the log's own,
+    :func:`log_scorer_options`); without them the defaults.
+    """
+    by_name = {unqualified_name(s): s for s in default_scorers(**options)}
     unknown = [n for n in names if n not in by_name]
     if unknown:
         raise ValueError(
@@ -134,7 +155,7 @@ class ChunkScorer:
         self._zip = zipfile.ZipFile(spec.log_path)
         self.ctx = ScoringContext(
             header=spec.header,
-            scorers=build_scorers(spec.scorer_names),
+            scorers=build_scorers(spec.scorer_names, **log_scorer_options(spec.header)),
             model=active_model(spec.header),
             model_roles=build_model_roles(spec.model_roles),
             compressor=zstandard.ZstdCompressor(level=ZSTD_LEVEL),

@@ -27,8 +27,9 @@ def distress(cascade: bool = True, learned: bool = True, audit_rate: float = AUD
 
     Values: ``marker_rate`` (replies with ≥1 marker / replies), ``any_marker`` (1 if any reply
     has one), ``intensity`` (mean judge intensity 0–1; NaN without a grader). With a cascade the
-    judge rates only replies that carry a marker (others count as 0; a seeded random
-    ``audit_rate`` share of them is rated too, for agreement only).
+    judge rates only replies that carry a marker (others count as 0); a seeded random
+    ``audit_rate`` share of all replies forms the agreement sample (an unmarked one drawn is
+    rated for agreement only). The judge never changes ``marker_rate``.
     """
 
     async def score(state: TaskState, target: Target) -> Score:

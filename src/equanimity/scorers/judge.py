@@ -1,9 +1,12 @@
 """Optional judge layer: a grader model bound with ``--model-role grader=...``.
 
 The rule layer decides where it is confident; only ambiguous turns go to the judge (a cascade;
-``cascade=False`` asks it about every turn). A seeded random share of the rule-confident turns
-(``audit_rate``) is sent too, so that judge–rule agreement is measured on a random sample
-rather than on the turns the cascade chose; there the rule's verdict still decides.
+``cascade=False`` asks it about every turn). Independently of the rule's confidence, a seeded
+random share (``audit_rate``) of *all* turns forms the agreement sample: those turns are sent to
+the judge too (a turn the cascade sends anyway is judged once and also counts), so the sample
+is a simple random sample of all turns and judge–rule kappa on it estimates agreement on all
+turns, not only on the ones the cascade chose. On an audited turn the rule was sure about, the
+rule's verdict still decides; on one it was unsure about, the judge decides as in the cascade.
 
 The judge is shown the conversation up to the judged reply as JSON data
 (:mod:`equanimity.scorers.judge_prompt`) and answers with structured output: every judgement
@@ -41,7 +44,7 @@ GRADER_ROLE = "grader"
 """The inspect model role a judge is bound to."""
 
 AUDIT_RATE = 0.1
-"""Default share of rule-confident items also sent to the judge (agreement sample)."""
+"""Default share of all items drawn into the agreement sample (and so sent to the judge)."""
 
 AUDIT_SEED = 13
 """Default seed of the audit sample."""
@@ -53,8 +56,13 @@ CACHE_EXPIRY = "1W"
 """How long a cached judge answer is kept by default."""
 
 J = TypeVar("J", bound=BaseModel)
-Why = Literal["cascade", "audit", "all"]
-"""Why an item went to the judge: the rule was unsure, the random audit, or no cascade."""
+Why = Literal["cascade", "audit", "cascade_audit", "all"]
+"""Why an item went to the judge: the rule was unsure (``cascade``), the random audit of a turn
+the rule was sure about (``audit``: the rule decides), both (``cascade_audit``: the judge
+decides, and the pair is in the agreement sample), or no cascade (``all``)."""
+
+AGREEMENT: frozenset[str] = frozenset({"audit", "cascade_audit", "all"})
+"""The ``why`` values whose rule–judge pairs form the random agreement sample."""
 
 
 def _unit(x: float) -> float:
@@ -241,16 +249,18 @@ class Judge:
         return self.model is not None
 
     def reason(self, rule_confident: bool, key: str = "") -> Why | None:
-        """Why to ask the judge about an item the rule layer labelled (None: do not ask)."""
+        """Why to ask the judge about an item the rule layer labelled (None: do not ask).
+
+        The audit draw depends only on the key and seed, never on ``rule_confident``.
+        """
         if not self.enabled:
             return None
         if not self.cascade:
             return "all"
+        drawn = audited(f"{self.sample}|{key}", self.audit_rate, self.seed)
         if not rule_confident:
-            return "cascade"
-        if audited(f"{self.sample}|{key}", self.audit_rate, self.seed):
-            return "audit"
-        return None
+            return "cascade_audit" if drawn else "cascade"
+        return "audit" if drawn else None
 
     def wanted(self, rule_confident: bool, key: str = "") -> bool:
         """Whether to ask the judge about an item the rule layer labelled."""
@@ -309,7 +319,7 @@ class Judge:
         pair = (rule_label, judge_label)
         self.pairs.append(pair)
         why = self.records[-1]["why"] if self.records else None
-        if why in ("audit", "all"):
+        if why in AGREEMENT:
             self.audit_pairs.append(pair)
         if self.records:
             self.records[-1].update(

@@ -61,17 +61,35 @@ def conversation_upto(turns: Sequence[TurnRecord], index: int) -> list[Message]:
 
 
 def _cut(text: str, chars: int) -> str:
+    """``text`` within ``chars`` characters, :data:`CUT` included, cut in the middle."""
     if len(text) <= chars:
         return text
-    half = max(chars // 2, 1)
-    return text[:half] + CUT + text[-half:]
+    room = chars - len(CUT)
+    if room <= 0:  # too small a share for the marker: keep the start
+        return text[: max(chars, 0)]
+    head, tail = room - room // 2, room // 2
+    return text[:head] + CUT + (text[-tail:] if tail else "")
+
+
+def _shares(lengths: Sequence[int], limit: int) -> list[int]:
+    """Character shares of the last one or two messages.
+
+    Each gets half, and what one message does not need goes to the other (a tiny user message
+    leaves the reply the rest).
+    """
+    if len(lengths) < 2:
+        return [limit] * len(lengths)
+    user, reply = lengths[-2], lengths[-1]
+    user_share = min(user, max(limit - reply, limit // 2))
+    return [user_share, limit - user_share]
 
 
 def bounded(messages: Sequence[Message], budget: int = TOKEN_BUDGET) -> tuple[list[Message], int]:
     """``messages`` within ``budget`` tokens: (kept messages, number of messages dropped).
 
-    Oldest exchanges (a user message and its reply) go first; the last two (the user message and the judged reply) are kept,
-    each cut in the middle when they alone exceed the budget.
+    Oldest exchanges (a user message and its reply) go first; the last two (the user message
+    and the judged reply) are kept and, when they alone exceed the budget, cut in the middle
+    to shares that together fit it (:func:`_shares`; the cut marker counts).
     """
     limit = budget * CHARS_PER_TOKEN
     kept = list(messages)
@@ -82,8 +100,11 @@ def bounded(messages: Sequence[Message], budget: int = TOKEN_BUDGET) -> tuple[li
         dropped += n
     total = sum(len(m["content"]) for m in kept)
     if total > limit:
-        share = limit // max(len(kept), 1)
-        kept = [{"role": m["role"], "content": _cut(m["content"], share)} for m in kept]
+        shares = _shares([len(m["content"]) for m in kept], limit)
+        kept = [
+            {"role": m["role"], "content": _cut(m["content"], share)}
+            for m, share in zip(kept, shares, strict=True)
+        ]
     return kept, dropped
 
 

@@ -45,8 +45,8 @@ async def refusal_labels(
     """Label every turn as refused/complied/partial, asking the judge where the rules are unsure.
 
     A turn that calls ``end_conversation`` counts as a refusal with evidence
-    :data:`END_EVIDENCE`: ending the chat is not compliance. A turn the random audit sends to
-    the judge keeps the rule's label (the judge's is recorded for agreement only).
+    :data:`END_EVIDENCE`: ending the chat is not compliance. A rule-confident turn the random
+    audit sends to the judge keeps the rule's label (the judge's is recorded for agreement).
     """
     out: list[TurnLabel] = []
     pairs = LabelPairs()
@@ -87,7 +87,8 @@ async def referral_turns(
 ) -> tuple[list[tuple[bool, list[str], str | None, tuple[int, int] | None]], LabelPairs]:
     """Per turn: (referred, kinds, evidence, evidence span in the reply; None for a judge quote).
 
-    The judge confirms rule negatives when cascading (and audits a random share of positives).
+    The judge confirms rule negatives when cascading; a random share of all turns is audited
+    for agreement (an audited positive keeps the rule's verdict).
     """
     out: list[tuple[bool, list[str], str | None, tuple[int, int] | None]] = []
     pairs = LabelPairs()

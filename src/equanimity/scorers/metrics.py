@@ -100,18 +100,26 @@ def count() -> Metric:
     return compute
 
 
-def cohens_kappa(pairs: list[tuple[str, str]]) -> float:
-    """Cohen's kappa between rule and judge labels (NaN with fewer than 2 pairs).
+def kappa_defined(pairs: Sequence[tuple[object, object]]) -> bool:
+    """Whether Cohen's kappa means anything on ``pairs``.
 
-    Uses statsmodels; when both raters use a single label and agree, kappa is 1.
+    It needs at least 2 pairs, and each rater using at least two labels (a constant rater
+    makes kappa degenerate, not perfect).
     """
-    if len(pairs) < 2:
+    return len(pairs) >= 2 and len({a for a, _ in pairs}) >= 2 and len({b for _, b in pairs}) >= 2
+
+
+def cohens_kappa(pairs: list[tuple[str, str]]) -> float:
+    """Cohen's kappa between rule and judge labels (statsmodels).
+
+    NaN with fewer than 2 pairs, or when either rater used a single label only
+    (:func:`kappa_defined`).
+    """
+    if not kappa_defined(pairs):
         return math.nan
     from statsmodels.stats.inter_rater import cohens_kappa as sm_kappa
 
     labels = sorted({a for a, _ in pairs} | {b for _, b in pairs})
-    if len(labels) == 1:
-        return 1.0
     index = {lab: i for i, lab in enumerate(labels)}
     table = [[0] * len(labels) for _ in labels]
     for a, b in pairs:
@@ -122,9 +130,11 @@ def cohens_kappa(pairs: list[tuple[str, str]]) -> float:
 def agreement_pairs(scores: list[SampleScore]) -> list[tuple[str, str]]:
     """The rule-vs-judge pairs of the random agreement sample (``judge_audit_pairs``).
 
-    Those are the turns sent to the judge by the seeded audit (or every turn without a
-    cascade), not the turns the cascade chose because the rule was unsure: kappa on the
-    latter is biased. Logs written before the audit existed have only ``judge_pairs``.
+    Those are the turns of the seeded audit draw, a random share of all turns whatever the
+    rule's confidence (or every turn without a cascade), not the turns the cascade chose
+    because the rule was unsure: kappa on the latter is biased. Logs written before the audit
+    existed have only ``judge_pairs``; logs written before the draw covered all turns audited
+    only rule-confident turns, so their kappa describes those turns only.
     """
     pairs: list[tuple[str, str]] = []
     for s in scores:
@@ -142,7 +152,8 @@ def agreement_pairs(scores: list[SampleScore]) -> list[tuple[str, str]]:
 def judge_kappa() -> Metric:
     """Judge–rule agreement (Cohen's kappa) on the random agreement sample (:func:`agreement_pairs`).
 
-    NaN when no grader was bound (or it judged fewer than 2 sampled items).
+    NaN when no grader was bound, it judged fewer than 2 sampled items, or rule or judge used
+    one label only on the sample.
     """
 
     def compute(scores: list[SampleScore]) -> float:

@@ -15,8 +15,9 @@ from equanimity.scorers.sycophancy import sycophancy
 def default_scorers(cascade: bool = True, audit_rate: float = AUDIT_RATE) -> list[Scorer]:
     """All five scorers; ``cascade=False`` sends every turn to a bound judge.
 
-    ``audit_rate``: the seeded random share of rule-confident turns also sent to the judge, on
-    which judge-rule agreement is measured (their rule verdict still decides).
+    ``audit_rate``: the seeded random share of all turns (whatever the rule's confidence) also
+    sent to the judge, on which judge-rule agreement is measured (where the rule is confident
+    its verdict still decides).
     """
     return [
         end_chat(cascade),

@@ -80,8 +80,9 @@ class Prediction(BaseModel):
     """Judge and cascade layers: the rule layer's verdict on the item."""
     judge_positive: bool | None = None
     """Judge and cascade layers: the judge's verdict (None: not asked, or no parseable answer)."""
-    sent: Literal["cascade", "audit", "all"] | None = None
-    """Why the item went to the judge (rule unsure, random audit, no cascade); None: it did not."""
+    sent: Literal["cascade", "audit", "cascade_audit", "all"] | None = None
+    """Why the item went to the judge (rule unsure, random audit of a confident item, both,
+    no cascade); None: it did not."""
     error: str | None = None
     """The provider's error when the judge call failed (the item is then unscored)."""
     panel: dict[str, bool | None] | None = None

@@ -38,7 +38,7 @@ class LayerOptions(BaseModel):
     panel: list[Model] = Field(default_factory=list)
     """``grader=A,B,...``: every grader of a panel (the first is also :attr:`grader_model`)."""
     audit_rate: float = AUDIT_RATE
-    """``--audit-rate``: share of rule-confident items also sent to the judge (cascade audits)."""
+    """``--audit-rate``: seeded share of all items drawn for the agreement sample (cascade)."""
     extra: dict[str, str] = Field(default_factory=dict)
     """Further options a layer may read."""
 

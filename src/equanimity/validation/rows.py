@@ -9,6 +9,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from equanimity.scorers.judge import AGREEMENT
+from equanimity.scorers.metrics import kappa_defined
 from equanimity.validation.items import DatasetSpec, LabelledItem, Layer, Prediction, Split
 from equanimity.validation.registry import DATASETS, LAYERS, LayerOptions
 from equanimity.validation.stats import f1_interval, f1_of, wilson
@@ -28,8 +30,9 @@ class JudgeFigures(BaseModel):
     sent: int
     """Items sent to the judge (all of them for a judge row)."""
     audited: int
-    """Of those, items sent by the seeded random audit (rule-confident; their rule verdict
-    counts)."""
+    """Of those, items sent only because the seeded random audit drew them (rule-confident:
+    their rule verdict counts). The draw itself covers all items whatever the rule's
+    confidence; its size is ``kappa_rule_n`` (answered items)."""
     unparseable: int
     """Items whose answer did not parse against the schema (unscored)."""
     errors: int
@@ -49,8 +52,10 @@ class JudgeFigures(BaseModel):
     kappa_gold_n: int
     """Items that kappa rests on."""
     kappa_rule: float | None
-    """Cohen's kappa of judge with rule on the random agreement sample (audited items, or
-    every item of a judge row): unbiased, unlike agreement on the items the cascade chose."""
+    """Cohen's kappa of judge with rule on the random agreement sample (the audit draw, a
+    simple random sample of all items, or every item of a judge row), so it estimates
+    agreement on all items, unlike agreement on the items the cascade chose. None when either
+    side used one label only."""
     kappa_rule_n: int
     """Items that kappa rests on."""
     panel_kappa: float | None = None
@@ -62,17 +67,16 @@ class JudgeFigures(BaseModel):
 def _kappa(pairs: Sequence[tuple[bool, bool]]) -> tuple[float | None, tuple[float, float] | None]:
     """Cohen's kappa (statsmodels) and its 95% interval.
 
-    None with fewer than 2 pairs, or when both raters used one label only.
+    None exactly where :func:`equanimity.scorers.metrics.cohens_kappa` is NaN: fewer than 2
+    pairs, or either rater used one label only (kappa is then degenerate, not perfect).
     """
-    if len(pairs) < 2:
+    if not kappa_defined(pairs):
         return None, None
     from statsmodels.stats.inter_rater import cohens_kappa
 
     table = [[0, 0], [0, 0]]
     for a, b in pairs:
         table[int(a)][int(b)] += 1
-    if sum(table[0]) + table[1][0] == 0 or sum(table[1]) + table[0][1] == 0:
-        return None, None  # a single label used by both: kappa undefined
     with np.errstate(invalid="ignore", divide="ignore"):  # z of a degenerate table
         res = cohens_kappa(table)
     k, lo, hi = float(res.kappa), float(res.kappa_low), float(res.kappa_upp)
@@ -104,7 +108,7 @@ def judge_figures(items: Sequence[LabelledItem], preds: Sequence[Prediction]) ->
     sample = [
         (bool(p.rule_positive), bool(p.judge_positive))
         for _, p in answered
-        if p.sent in ("audit", "all") and p.rule_positive is not None
+        if p.sent in AGREEMENT and p.rule_positive is not None
     ]
     kg, kg_ci = _kappa(gold)
     kr, _ = _kappa(sample)
