@@ -43,3 +43,16 @@ def test_computing_an_interval_imports_neither_statsmodels_nor_scipy_stats() -> 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert not math.isnan(t_bounds(LEVEL, 2, 0.0, 1.0)[0])
+
+
+def test_a_share_outside_0_1_gives_nan_like_statsmodels() -> None:
+    # statsmodels takes numpy's sqrt (NaN, a warning); a math.sqrt ValueError once errored
+    # every simulated-user run
+    import warnings
+
+    for successes, n in [(3, 2), (-1, 2)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = proportion_confint(successes, n, 0.05, "wilson")
+        assert all(math.isnan(x) for x in expected)
+        assert all(math.isnan(x) for x in wilson_bounds(successes, n))

@@ -82,7 +82,9 @@ def wilson_bounds(successes: float, n: int, level: float = LEVEL) -> tuple[float
     crit2 = crit**2
     denom = 1 + crit2 / n
     center = (q_ + crit2 / (2 * n)) / denom
-    dist = crit * math.sqrt(q_ * (1.0 - q_) / n + crit2 / (4.0 * n**2))
+    radicand = q_ * (1.0 - q_) / n + crit2 / (4.0 * n**2)
+    # statsmodels takes numpy's sqrt, which gives NaN (not an error) for a share outside [0, 1]
+    dist = crit * (math.sqrt(radicand) if radicand >= 0 else math.nan)
     dist /= denom
     return min(max(center - dist, 0.0), 1.0), min(max(center + dist, 0.0), 1.0)
 
