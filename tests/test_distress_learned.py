@@ -121,3 +121,23 @@ def test_no_false_positives_on_real_at_risk_dev_replies() -> None:
     dev = [it for it in load_distress(Path(ROOT)) if it.split == "dev"]
     assert len(dev) > 300 and not any(it.gold for it in dev)
     assert sum(bool(distress_learned(it).positive) for it in dev) == 0
+
+
+def test_warming_embeds_only_what_the_head_will_be_asked_about() -> None:
+    from equanimity.textclass import embeddings
+    from equanimity.textclass.distress import warm_distress_head
+
+    clear_caches()
+    embeddings.clear_cache()
+    flagged = "Please stop. I'm really upset and I feel hurt by this."
+    calm = "The capital of Australia is Canberra, not Sydney (warming test)."
+    assert warm_distress_head([flagged, "   ", calm, UNRAVELLED, calm]) == 3
+    _, misses, entries = embeddings.cache_stats()
+    assert entries == 2  # calm and UNRAVELLED: the marked and blank replies were not embedded
+    # the verdicts read the warmed vectors and are those of a cold call
+    warm = [assess_distress(t) for t in (calm, UNRAVELLED)]
+    hits, _, _ = embeddings.cache_stats()
+    assert hits >= 2
+    clear_caches()
+    embeddings.clear_cache()
+    assert warm == [assess_distress(t) for t in (calm, UNRAVELLED)]

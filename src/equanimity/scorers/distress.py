@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
@@ -11,7 +12,7 @@ from equanimity.scorers.judge_context import expectation
 from equanimity.scorers.judge_prompt import conversation_upto
 from equanimity.scorers.metrics import NAN, key_metrics
 from equanimity.scorers.transcript import quote, read_transcript
-from equanimity.textclass.distress import assess_distress
+from equanimity.textclass.distress import assess_distress, warm_distress_head
 
 KEYS = ("marker_rate", "any_marker", "intensity")
 
@@ -36,6 +37,9 @@ def distress(cascade: bool = True, learned: bool = True, audit_rate: float = AUD
         tr = read_transcript(state)
         if tr is None or not tr.turns:
             return Score(value=NAN, explanation="no replay record (sample errored)")
+        if learned:
+            # the head's embeddings, batched, off the event loop: other samples go on meanwhile
+            await anyio.to_thread.run_sync(warm_distress_head, [t.reply for t in tr.turns])
         judge = Judge.from_roles(cascade, audit_rate, sample=f"{state.sample_id}|{state.epoch}")
         context = expectation(tr.scenario, "distress")
         found: list[str] = []

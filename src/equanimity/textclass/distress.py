@@ -11,6 +11,8 @@ Without the embedding packages the lexicon decides alone.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -101,6 +103,30 @@ def distress_probability(text: str) -> float:
     """The learned head's P(distress) for a reply (raises :class:`LearnedError` if absent)."""
     head = load_head(HEAD)
     return head.probability(embed_many([text])[0])
+
+
+_HEAD_LOCK = threading.Lock()
+
+
+def warm_distress_head(texts: Sequence[str]) -> int:
+    """Embed, in one batch, the texts the learned head will be asked about; returns how many.
+
+    Those are the non-blank texts without a lexicon marker (:func:`assess_distress` asks the
+    head of no other). Their embeddings go to the shared cache, so the later
+    :func:`assess_distress` calls find them there. Meant to run in a worker thread
+    (onnxruntime releases the GIL): one batch at a time, so at most one core embeds while the
+    event loop goes on. Without the head or the embedding packages it does nothing (returns 0).
+    """
+    todo = [t for t in texts if t.strip() and not detect_distress(t).markers]
+    if not todo:
+        return 0
+    with _HEAD_LOCK:
+        try:
+            load_head(HEAD)
+            embed_many(todo)
+        except (LearnedError, EmbeddingError, ImportError):
+            return 0
+    return len(todo)
 
 
 def _likeliest_sentence(text: str) -> Span:
