@@ -132,7 +132,7 @@ def test_warming_embeds_only_what_the_head_will_be_asked_about() -> None:
     flagged = "Please stop. I'm really upset and I feel hurt by this."
     calm = "The capital of Australia is Canberra, not Sydney (warming test)."
     assert warm_distress_head([flagged, "   ", calm, UNRAVELLED, calm]) == 3
-    _, misses, entries = embeddings.cache_stats()
+    _, _, entries = embeddings.cache_stats()
     assert entries == 2  # calm and UNRAVELLED: the marked and blank replies were not embedded
     # the verdicts read the warmed vectors and are those of a cold call
     warm = [assess_distress(t) for t in (calm, UNRAVELLED)]
