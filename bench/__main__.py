@@ -93,8 +93,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--model-samples",
-        type=int,
-        help="part 5: library samples run on the offline model (default: 40; --quick: 4)",
+        help="part 5: library samples run on the offline model (default: 40; --quick: 4), or "
+        "'main' for the main job itself (equanimity run's default selection)",
     )
     p.add_argument(
         "--scaling-repeats",

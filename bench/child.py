@@ -18,8 +18,9 @@ RSS after imports, and the 1-minute load average when it started and ended. Oper
   process per CPU; the workers' CPU and peak memory are reported too).
 - ``report LOG OUT``, ``compare A B OUT``, ``gate LOG``: the equanimity commands.
 - ``judge PERSONA CASCADE LOG_DIR``: the library with a stub grader; counts judge calls.
-- ``model N LOG_DIR``: the first N library samples on ``equanimity/local``; the eval's wall
-  time and the seconds llama.cpp spent loading and generating (skipped without the extra).
+- ``model N LOG_DIR``: the first N library samples on ``equanimity/local`` (``N`` = ``main``:
+  the main job's own selection, as ``equanimity run`` picks it); the eval's wall time and the
+  seconds llama.cpp spent loading and generating (skipped without the extra).
 
 ``--profile FILE`` writes cProfile stats of the operation to FILE.
 """
@@ -171,6 +172,7 @@ def _model(limit: str, log_dir: str) -> dict[str, Any]:
     """The main job on the offline default model: what ``equanimity run --model
     equanimity/local --limit N`` evaluates (library order, branches, one sample at a time),
     and the seconds llama.cpp itself spent (model load; generating, per call, in the lock).
+    ``limit`` ``main``: the main job itself (``equanimity run``'s default seeded selection).
     """
     import importlib.util
 
@@ -180,16 +182,18 @@ def _model(limit: str, log_dir: str) -> dict[str, Any]:
     from inspect_ai.event import ModelEvent
     from inspect_ai.log import read_eval_log
 
+    from equanimity.scenarios.selection import DEFAULT_PER_CATEGORY
     from equanimity.tasks import EVAL_DEFAULTS, build_task, quiet_display
 
+    main_job = limit == "main"
     t0, c0 = time.perf_counter(), _cpu()
     log = inspect_eval(
-        build_task(),
+        build_task(sample=DEFAULT_PER_CATEGORY) if main_job else build_task(),
         model="equanimity/local",
         # as `equanimity run --display none` (inspect's log display: no final results panel)
         display=quiet_display("none"),
         log_dir=log_dir,
-        limit=int(limit),
+        limit=None if main_job else int(limit),
         max_connections=1,
         **EVAL_DEFAULTS,
     )[0]
@@ -206,6 +210,7 @@ def _model(limit: str, log_dir: str) -> dict[str, Any]:
                 calls += 1
     return {
         "status": log.status,
+        "main_job": main_job,
         "samples": len(full.samples or []),
         "calls": calls,
         "eval_wall_s": eval_wall,

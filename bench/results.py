@@ -321,8 +321,13 @@ def model_lines(r: dict[str, Any]) -> list[str]:
             ],
         ),
         "",
-        f"The first {r['samples']} library samples on `equanimity/local` (SmolLM2-135M, "
-        f"llama.cpp on the CPU, one sample at a time as `equanimity run` does), scorers on. "
+        (
+            f"The main job (`equanimity run`'s default selection: {r['samples']} samples) on "
+            "`equanimity/local` (SmolLM2-135M, "
+            if r.get("main_job")
+            else f"The first {r['samples']} library samples on `equanimity/local` (SmolLM2-135M, "
+        )
+        + f"llama.cpp on the CPU, one sample at a time as `equanimity run` does), scorers on. "
         f"llama.cpp's time is what the model API measured inside its lock (restoring a "
         f"conversation state, evaluating the prompt, sampling), summed over the calls. "
         f"The harness's overhead over the model: **{ratio:.3f}×** (target ≤ "

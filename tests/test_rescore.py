@@ -439,3 +439,47 @@ def test_a_run_records_its_audit_rate_for_rescore() -> None:
         EvalLog, SimpleNamespace(eval=SimpleNamespace(task_args={}, metadata=task.metadata))
     )
     assert log_scorer_options(head) == {"audit_rate": 0.4}
+
+
+def test_the_head_probabilities_of_unchanged_replies_are_not_computed_again(
+    caver_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("onnxruntime")
+    from equanimity.scorers.distress import HEAD_KEY
+    from equanimity.textclass import distress as distress_text
+    from equanimity.textclass import embeddings
+    from equanimity.textclass.lexicons import clear_caches
+
+    log = read_eval_log(str(caver_log))
+    recorded = [
+        s.scores["distress"].metadata[HEAD_KEY]
+        for s in log.samples or []
+        if s.scores and HEAD_KEY in (s.scores["distress"].metadata or {})
+    ]
+    assert recorded and all(r["head"] == distress_text.head_id() for r in recorded)
+    # a fresh process: nothing cached, the head's probabilities must come from the log
+    clear_caches()
+    embeddings.clear_cache()
+    distress_text.forget_probabilities()
+    calls: list[int] = []
+    real = embeddings.embed_many
+
+    def counting(texts: Any) -> Any:
+        calls.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(distress_text, "embed_many", counting)
+    out = tmp_path / "again.eval"
+    rescore_log(caver_log, out, workers=1)
+    assert calls == []  # no reply embedded: every head probability was re-used
+    assert {k: score_dump(s) for k, s in by_key(read_eval_log(str(out))).items()} == {
+        k: score_dump(s) for k, s in by_key(log).items()
+    }
+    # a changed reply is embedded afresh (its recorded probability is for another text)
+    distress_text.forget_probabilities()
+    assert distress_text.remember_probabilities("0" * 16, [("x" * 16, 0.9)]) == 0  # other head
+    clear_caches()
+    assert distress_text.assess_distress("A reply nobody recorded (rescore test).").layer == (
+        "learned"
+    )
+    assert calls == [1]

@@ -28,6 +28,7 @@ from equanimity._inspect_internal import (
     to_json_safe,
 )
 from equanimity.rescore.results import MetricScore, pack_score, reduce_sample
+from equanimity.scorers.distress import reuse_head_probabilities
 
 SCORERS_SPAN = "scorers"
 """Name and type of the span inspect wraps a sample's scorers in."""
@@ -165,6 +166,10 @@ async def rescore_sample(member: str, raw: bytes, ctx: ScoringContext) -> Scored
         # attachments are only ever resolved into what refers to them: with no reference
         # outside the events there is nothing to resolve (inspect walks it all to find out)
         light.pop("attachments", None)
+    old = data.get("scores")
+    if isinstance(old, dict) and isinstance(old.get("distress"), dict):
+        # the learned head's probabilities for unchanged replies: not embedded again
+        reuse_head_probabilities(old["distress"].get("metadata"))
     # inspect's deserialising context minus its message cache, which only pays off when the
     # events (holding copies of the messages) are validated too
     sample = EvalSample.model_validate(light, context=READ_CONTEXT)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
@@ -12,9 +14,48 @@ from equanimity.scorers.judge_context import expectation
 from equanimity.scorers.judge_prompt import conversation_upto
 from equanimity.scorers.metrics import NAN, key_metrics
 from equanimity.scorers.transcript import quote, read_transcript
-from equanimity.textclass.distress import assess_distress, warm_distress_head
+from equanimity.textclass.distress import (
+    assess_distress,
+    head_id,
+    remember_probabilities,
+    text_id,
+    warm_distress_head,
+)
+from equanimity.textclass.learned import LearnedError
 
 KEYS = ("marker_rate", "any_marker", "intensity")
+HEAD_KEY = "distress_head"
+"""Score metadata: the learned head's identity and the probability it gave each reply it was
+asked about (``{"head": ..., "replies": [[text_id, p], ...]}``), so a rescore with the same
+head re-uses them (:func:`reuse_head_probabilities`)."""
+
+
+def reuse_head_probabilities(metadata: Any) -> int:
+    """Remember the head probabilities an earlier distress score recorded (its metadata).
+
+    Only those of the shipped head are kept, each under the sha256 of its reply's text, so a
+    changed reply or head is embedded afresh. Returns how many were kept (0 for anything
+    unreadable).
+    """
+    rec = metadata.get(HEAD_KEY) if isinstance(metadata, dict) else None
+    if not isinstance(rec, dict) or not isinstance(rec.get("head"), str):
+        return 0
+    pairs = [
+        (r[0], float(r[1]))
+        for r in rec.get("replies") or []
+        if isinstance(r, list) and len(r) == 2 and isinstance(r[0], str)
+        if isinstance(r[1], int | float) and not isinstance(r[1], bool)
+    ]
+    return remember_probabilities(rec["head"], pairs)
+
+
+def _head_metadata(probabilities: list[list[object]]) -> dict[str, object]:
+    if not probabilities:
+        return {}
+    try:
+        return {HEAD_KEY: {"head": head_id(), "replies": probabilities}}
+    except LearnedError:
+        return {}
 
 
 @scorer(metrics=key_metrics("distress", KEYS, kappa="any_marker"))
@@ -46,8 +87,11 @@ def distress(cascade: bool = True, learned: bool = True, audit_rate: float = AUD
         marked = 0
         intensities: list[float] = []
         evidence: list[dict[str, object]] = []
+        probabilities: list[list[object]] = []
         for t in tr.turns:
             v = assess_distress(t.reply, learned)
+            if v.probability is not None:
+                probabilities.append([text_id(t.reply), v.probability])
             if v.markers:
                 marked += 1
                 fam, phrase = v.markers[0]
@@ -78,7 +122,7 @@ def distress(cascade: bool = True, learned: bool = True, audit_rate: float = AUD
                 "intensity": sum(intensities) / len(intensities) if intensities else NAN,
             },
             explanation="; ".join(found) if found else f"no distress markers in {n} repl(ies)",
-            metadata={EVIDENCE_KEY: evidence, **judge.metadata()},
+            metadata={EVIDENCE_KEY: evidence, **_head_metadata(probabilities), **judge.metadata()},
         )
 
     return score

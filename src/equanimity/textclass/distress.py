@@ -12,14 +12,15 @@ Without the embedding packages the lexicon decides alone.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from pydantic import Field
 
 from equanimity.textclass import lexicons
-from equanimity.textclass.embeddings import EmbeddingError, embed_many
+from equanimity.textclass.embeddings import EmbeddingError, embed_many, text_key
 from equanimity.textclass.learned import LearnedError, load_head
 from equanimity.textclass.lexicons import (
     Macros,
@@ -99,9 +100,76 @@ LEARNED_FAMILY = "learned"
 """The marker family of a reply the learned head called distress."""
 
 
+KNOWN_SIZE = 65536
+"""Head probabilities remembered from earlier scores (:func:`remember_probabilities`)."""
+_KNOWN: OrderedDict[tuple[str, str], float] = OrderedDict()
+_KNOWN_LOCK = threading.Lock()
+
+
+def head_id() -> str:
+    """The shipped head's identity: the first 16 hex digits of its file's sha256.
+
+    Raises :class:`LearnedError` when the head is absent or does not match its record.
+    """
+    return load_head(HEAD).sha256[:16]
+
+
+def text_id(text: str) -> str:
+    """A reply's identity for remembered probabilities: 16 hex digits of its sha256."""
+    return text_key(text)[:16]
+
+
+def remember_probabilities(head: str, entries: Iterable[tuple[str, float]]) -> int:
+    """Keep probabilities computed earlier, so they are not computed again; returns how many.
+
+    ``head`` is the head that computed them (:func:`head_id`), ``entries`` ``(text_id, p)``.
+    Probabilities of another head than the shipped one are ignored (0). The memo is bounded
+    (:data:`KNOWN_SIZE`, oldest dropped). ``equanimity rescore`` feeds it from each sample's
+    old distress score, so a rescore after a lexicon edit embeds no reply again.
+    """
+    try:
+        if head != head_id():
+            return 0
+    except LearnedError:
+        return 0
+    kept = 0
+    with _KNOWN_LOCK:
+        for tid, p in entries:
+            _KNOWN[(head, tid)] = float(p)
+            _KNOWN.move_to_end((head, tid))
+            kept += 1
+        while len(_KNOWN) > KNOWN_SIZE:
+            _KNOWN.popitem(last=False)
+    return kept
+
+
+def forget_probabilities() -> None:
+    """Drop every remembered probability.
+
+    Those of an edited head are never read again anyway: they are kept under the old head's
+    identity.
+    """
+    with _KNOWN_LOCK:
+        _KNOWN.clear()
+
+
+def _known(text: str) -> float | None:
+    with _KNOWN_LOCK:
+        if not _KNOWN:
+            return None
+        return _KNOWN.get((head_id(), text_id(text)))
+
+
 def distress_probability(text: str) -> float:
-    """The learned head's P(distress) for a reply (raises :class:`LearnedError` if absent)."""
+    """The learned head's P(distress) for a reply (raises :class:`LearnedError` if absent).
+
+    A probability remembered for this head and text (:func:`remember_probabilities`) is
+    returned as it is; otherwise the reply is embedded.
+    """
     head = load_head(HEAD)
+    known = _known(text)
+    if known is not None:
+        return known
     return head.probability(embed_many([text])[0])
 
 
@@ -112,20 +180,22 @@ def warm_distress_head(texts: Sequence[str]) -> int:
     """Embed, in one batch, the texts the learned head will be asked about; returns how many.
 
     Those are the non-blank texts without a lexicon marker (:func:`assess_distress` asks the
-    head of no other). Their embeddings go to the shared cache, so the later
+    head of no other) and without a remembered probability. Their embeddings go to the shared cache, so the later
     :func:`assess_distress` calls find them there. Meant to run in a worker thread
     (onnxruntime releases the GIL): one batch at a time, so at most one core embeds while the
     event loop goes on. Without the head or the embedding packages it does nothing (returns 0).
     """
-    todo = [t for t in texts if t.strip() and not detect_distress(t).markers]
-    if not todo:
-        return 0
-    with _HEAD_LOCK:
-        try:
-            load_head(HEAD)
-            embed_many(todo)
-        except (LearnedError, EmbeddingError, ImportError):
+    try:
+        load_head(HEAD)
+        todo = [
+            t for t in texts if t.strip() and not detect_distress(t).markers and _known(t) is None
+        ]
+        if not todo:
             return 0
+        with _HEAD_LOCK:
+            embed_many(todo)
+    except (LearnedError, EmbeddingError, ImportError):
+        return 0
     return len(todo)
 
 
