@@ -28,6 +28,10 @@ class PostResults:
     """Log sizes (samples)."""
     template_samples: int = 0
     """Samples in the real template run that was replicated."""
+    template_rescore: dict[str, Any] = field(default_factory=dict)
+    """``rescore`` of the baseline template itself: real replies scored by these scorers, so
+    the learned head's recorded probabilities are re-used (the replicated logs' replies are
+    tagged per copy, so every reply of theirs is embedded again)."""
     build: dict[int, dict[str, Any]] = field(default_factory=dict)
     """Replication of the baseline log at each size (for reference, not a target)."""
     log_mib: dict[int, float] = field(default_factory=dict)
@@ -37,7 +41,12 @@ class PostResults:
 
 
 def _template(persona: str, work: Path) -> str:
-    out = work / f"template-{persona}"
+    from equanimity.provenance import scorer_provenance
+
+    # one template per version of the scorers: a template scored by other scorers would make
+    # the rescore re-use nothing (or the wrong things) and compare refuse the pair
+    digest = scorer_provenance()["digest"][:12]
+    out = work / f"template-{persona}-{digest}"
     existing = sorted(glob.glob(str(out / "*.eval")))
     if existing:
         return existing[-1]
@@ -69,6 +78,13 @@ def measure_post(
     base_t, cand_t = _template("steady", work), _template("caver", work)
     res = PostResults(sizes)
     res.template_samples = _count(base_t)
+    if "rescore" in ops:
+        res.template_rescore = run_child("rescore", base_t, str(work / "rescored-template.eval"))
+        r = res.template_rescore
+        log(
+            f"  rescore of the template ({res.template_samples} samples, head probabilities "
+            f"re-used): wall {r['wall_s']:.1f} s  cpu {r.get('total_cpu_s', r['cpu_s']):.1f} s"
+        )
     for n in sizes:
         a, b = str(work / f"steady-{n}.eval"), str(work / f"caver-{n}.eval")
         res.build[n] = run_child("replicate", base_t, str(n), a)

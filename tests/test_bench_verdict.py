@@ -68,3 +68,37 @@ def test_a_single_run_gives_no_verdict() -> None:
 def test_display_none_skips_the_results_panel() -> None:
     assert quiet_display("none") == "log"
     assert quiet_display("plain") == "plain"
+
+
+def test_model_part_names_the_main_job_and_its_verdict() -> None:
+    from bench.results import model_lines
+
+    r: dict[str, Any] = {
+        "status": "success",
+        "main_job": True,
+        "samples": 122,
+        "calls": 500,
+        "eval_wall_s": 525.0,
+        "eval_cpu_s": 520.0,
+        "generate_s": 500.0,
+        "generate_cpu_s": 498.0,
+        "load_s": 0.3,
+        "load_start": 1.0,
+        "load_end": 1.1,
+    }
+    text = "\n".join(model_lines(r))
+    assert "The main job" in text and "122 samples" in text
+    assert "**1.049**" in text and "meets" in text
+    slow = "\n".join(model_lines({**r, "main_job": False, "eval_wall_s": 560.0}))
+    assert "The first 122 library samples" in slow and "misses" in slow
+
+
+def test_post_part_shows_the_template_rescore_row() -> None:
+    from bench.post import PostResults
+    from bench.results import post_lines
+
+    p = PostResults([1000], template_samples=525)
+    p.template_rescore = {"wall_s": 6.5, "total_cpu_s": 9.0, "peak_rss_bound_mb": 700.0}
+    p.template_rescore |= {"cpu_s": 1.0, "peak_rss_mb": 300.0, "load_start": 0.5}
+    text = "\n".join(post_lines(p))
+    assert "| 525 (template) | rescore, head probabilities re-used | 6.5 | 9.0 | 700 |" in text
