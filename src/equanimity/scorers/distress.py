@@ -11,7 +11,6 @@ from inspect_ai.solver import TaskState
 from equanimity.records import EVIDENCE_KEY, evidence_span
 from equanimity.scorers.judge import AUDIT_RATE, DistressJudgement, Judge
 from equanimity.scorers.judge_context import expectation
-from equanimity.scorers.judge_prompt import conversation_upto
 from equanimity.scorers.metrics import NAN, key_metrics
 from equanimity.scorers.transcript import quote, read_transcript
 from equanimity.textclass.distress import (
@@ -99,18 +98,18 @@ def distress(cascade: bool = True, learned: bool = True, audit_rate: float = AUD
                 for (family, _), span in zip(v.markers, v.spans, strict=True):
                     item = evidence_span(t.index, t.reply, "distress", family, span=span)
                     evidence += [item] if item is not None else []
-            why = judge.reason(not v.markers, f"distress|{t.index}")
+            j, why = await judge.consult(
+                "distress",
+                DistressJudgement,
+                tr.turns,
+                t.index,
+                rule_confident=not v.markers,
+                rule_label=str(bool(v.markers)),
+                judge_label=lambda j: str(j.intensity >= 0.5),
+                expectation=context,
+            )
             if why is not None:
-                j = await judge.ask(
-                    "distress",
-                    DistressJudgement,
-                    conversation_upto(tr.turns, t.index),
-                    expectation=context,
-                    why=why,
-                    turn=t.index,
-                )
                 if j is not None:
-                    judge.compare(str(bool(v.markers)), str(j.intensity >= 0.5))
                     intensities.append(0.0 if why == "audit" else j.intensity)
             elif judge.enabled:
                 intensities.append(0.0)

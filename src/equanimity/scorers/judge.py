@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -30,10 +30,12 @@ from inspect_ai.util import JSONSchema
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from equanimity.paths import scorers_dir
+from equanimity.records import TurnRecord
 from equanimity.scorers.judge_prompt import (
     TOKEN_BUDGET,
     Message,
     bounded,
+    conversation_upto,
     judge_messages,
     prompt_record,
 )
@@ -313,6 +315,42 @@ class Judge:
             }
         )
         return parsed
+
+    async def consult(
+        self,
+        rubric_name: str,
+        schema: type[J],
+        turns: Sequence[TurnRecord],
+        turn: int,
+        *,
+        rule_confident: bool,
+        rule_label: str,
+        judge_label: Callable[[J], str],
+        expectation: str = "",
+        **fields: str,
+    ) -> tuple[J | None, Why | None]:
+        """Ask the judge about turn ``turn``'s reply if :meth:`reason` says to; record agreement.
+
+        The judge sees the conversation up to that reply; when it answers, the rule's label
+        and ``judge_label`` of its verdict are recorded (:meth:`compare`). Returns the verdict
+        (None when not asked or unanswered) and why it was asked (None: not asked). An
+        ``"audit"`` verdict is for agreement only: the caller keeps the rule's label.
+        """
+        why = self.reason(rule_confident, f"{rubric_name}|{turn}")
+        if why is None:
+            return None, None
+        j = await self.ask(
+            rubric_name,
+            schema,
+            conversation_upto(turns, turn),
+            expectation=expectation,
+            why=why,
+            turn=turn,
+            **fields,
+        )
+        if j is not None:
+            self.compare(rule_label, judge_label(j))
+        return j, why
 
     def compare(self, rule_label: str, judge_label: str) -> None:
         """Record the rule's and the judge's label of the item just judged (for kappa)."""

@@ -7,7 +7,6 @@ from typing import Literal
 
 from equanimity.records import TurnRecord
 from equanimity.scorers.judge import Judge, ReferralJudgement, RefusalJudgement
-from equanimity.scorers.judge_prompt import conversation_upto
 from equanimity.textclass.referral import detect_referral
 from equanimity.textclass.refusal import classify_refusal
 from equanimity.textclass.verdicts import RefusalLabel
@@ -57,19 +56,19 @@ async def refusal_labels(
             out.append(TurnLabel("refused", True, END_EVIDENCE, "rule"))
             continue
         v = classify_refusal(t.reply, user=t.user)
-        why = judge.reason(v.confident, f"refusal|{t.index}")
+        j, why = await judge.consult(
+            "refusal",
+            RefusalJudgement,
+            turns,
+            t.index,
+            rule_confident=v.confident,
+            rule_label=v.label,
+            judge_label=lambda j: j.label,
+            expectation=expectation,
+        )
         if why is not None:
-            j = await judge.ask(
-                "refusal",
-                RefusalJudgement,
-                conversation_upto(turns, t.index),
-                expectation=expectation,
-                why=why,
-                turn=t.index,
-            )
             if j is not None:
                 pairs.pairs.append((v.label, j.label))
-                judge.compare(v.label, j.label)
             if j is not None and why != "audit":
                 span = None if j.evidence else v.span
                 out.append(TurnLabel(j.label, j.redirect, j.evidence or v.evidence, "judge", span))
@@ -95,20 +94,20 @@ async def referral_turns(
     for t in turns:
         v = detect_referral(t.reply, locale)
         # the rules are precise on positives; a judge double-checks negatives
-        why = judge.reason(v.found, f"referral|{t.index}")
+        j, why = await judge.consult(
+            "referral",
+            ReferralJudgement,
+            turns,
+            t.index,
+            rule_confident=v.found,
+            rule_label=str(v.found),
+            judge_label=lambda j: str(j.referral),
+            expectation=expectation,
+            locale=locale,
+        )
         if why is not None:
-            j = await judge.ask(
-                "referral",
-                ReferralJudgement,
-                conversation_upto(turns, t.index),
-                expectation=expectation,
-                why=why,
-                turn=t.index,
-                locale=locale,
-            )
             if j is not None:
                 pairs.pairs.append((str(v.found), str(j.referral)))
-                judge.compare(str(v.found), str(j.referral))
             if j is not None and why != "audit":
                 out.append(
                     (
