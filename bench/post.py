@@ -38,6 +38,10 @@ class PostResults:
     """Size on disk of the baseline log at each size."""
     ops: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
     """size → operation → child measurement."""
+    rescore_again: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """size → ``rescore`` of the rescored log: its scores were written by these scorers, so
+    the learned head's probabilities recorded for its replies are re-used (a rescore after a
+    lexicon edit)."""
 
 
 def _template(persona: str, work: Path) -> str:
@@ -102,6 +106,11 @@ def measure_post(
                 f"  peak {peak:6.0f} MiB  load {r['load_start']:.1f}"
                 + (f"  rc {r['rc']}" if "rc" in r else "")
             )
+            if op == "rescore":
+                again = str(work / f"rescored-again-{n}.eval")
+                r = run_child("rescore", str(work / f"rescored-{n}.eval"), again)
+                res.rescore_again[n] = r
+                log(f"  rescore again n={n:6d}: wall {r['wall_s']:7.1f} s (head re-used)")
     return res
 
 

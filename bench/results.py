@@ -217,6 +217,19 @@ def post_lines(p: PostResults) -> list[str]:
                     f"{r['load_start']:.1f}",
                 ]
             )
+            again = p.rescore_again.get(n) if op == "rescore" else None
+            if again:
+                rows.append(
+                    [
+                        f"{n:,}",
+                        "rescore again, head probabilities re-used",
+                        f"{again['wall_s']:.1f}",
+                        f"{again.get('total_cpu_s', again['cpu_s']):.1f}",
+                        f"{again.get('peak_rss_bound_mb', again['peak_rss_mb']):.0f}",
+                        "",
+                        f"{again['load_start']:.1f}",
+                    ]
+                )
     lines = _table(
         ["samples", "operation", "wall s", "CPU s", "peak RSS MiB", "exit", "load"], rows
     )
@@ -231,9 +244,10 @@ def post_lines(p: PostResults) -> list[str]:
         f"includes the workers', its peak is the main process's plus each worker's at the "
         f"largest worker's peak (an upper bound on the memory in use at once). "
         f"Each copy's replies are tagged, so the replicated logs' rescore embeds every reply "
-        f"the distress lexicon does not flag (as after a change of the learned head); the "
-        f"template row rescores the real run itself, whose recorded head probabilities are "
-        f"re-used (as after a lexicon edit). "
+        f"the distress lexicon does not flag (as after a change of the learned head); "
+        f'"rescore again" rescores that rescore\'s output, and the template row the real run '
+        f"itself: their scores were written by these scorers, so the head probabilities they "
+        f"recorded are re-used (as after a lexicon edit). "
         f"Targets: < {TARGET_POST_S:.0f} s and "
         f"< {TARGET_POST_MIB:.0f} MiB at 10,000 samples, memory flat as the log grows.",
     ]

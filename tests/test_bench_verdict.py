@@ -102,3 +102,16 @@ def test_post_part_shows_the_template_rescore_row() -> None:
     p.template_rescore |= {"cpu_s": 1.0, "peak_rss_mb": 300.0, "load_start": 0.5}
     text = "\n".join(post_lines(p))
     assert "| 525 (template) | rescore, head probabilities re-used | 6.5 | 9.0 | 700 |" in text
+
+
+def test_post_part_shows_the_second_rescore_after_the_first() -> None:
+    from bench.post import PostResults
+    from bench.results import post_lines
+
+    p = PostResults([10000], template_samples=525)
+    base = {"cpu_s": 1.0, "peak_rss_mb": 300.0, "load_start": 0.5}
+    p.ops[10000] = {"rescore": {**base, "wall_s": 84.4, "total_cpu_s": 165.0}}
+    p.rescore_again[10000] = {**base, "wall_s": 40.0, "total_cpu_s": 70.0}
+    rows = [line for line in post_lines(p) if line.startswith("| 10,000")]
+    assert rows[0].startswith("| 10,000 | rescore | 84.4 | 165.0 |")
+    assert rows[1].startswith("| 10,000 | rescore again, head probabilities re-used | 40.0 | 70.0")
