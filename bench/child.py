@@ -161,7 +161,7 @@ def _cli(argv: list[str]) -> dict[str, Any]:
 
 
 def _compare(a: str, b: str, out: str) -> dict[str, Any]:
-    return _cli(["compare", a, b, "-o", out])
+    return _cli(["compare", a, b, "-o", out, "--overwrite"])  # a rerun in the same work dir
 
 
 def _gate(log_path: str) -> dict[str, Any]:
