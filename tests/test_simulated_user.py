@@ -265,3 +265,39 @@ def test_compare_refuses_runs_with_different_user_simulators(tmp_path: Path) -> 
         compare_logs(a.location, b.location)
     same = _log(tmp_path / "c", "equanimity/reference-user")
     assert compare_logs(a.location, same.location).pairing.n == 1
+
+
+def test_only_zero_one_keys_get_a_rate_interval(tmp_path: Path) -> None:
+    """Counts (turns simulated, turns regenerated) get a t interval, never Wilson's.
+
+    Wilson's interval of a "rate" above 1 has no meaning (it came out NaN for every
+    simulated-user run); every key a run yields outside {0, 1} must be a mean key.
+    """
+    from equanimity.scorers.metrics import MEAN_KEYS
+
+    sims = sorted(scenarios_dir().glob("*/sim-*.yaml"))
+    assert len(sims) >= 4
+    task = build_task(scenarios=[str(p) for p in sims], simulated_users=True)
+    [log] = eval(
+        task,
+        model="equanimity/steady",
+        model_roles={"user": "equanimity/reference-user"},
+        display="none",
+        log_dir=str(tmp_path),
+    )
+    assert log.status == "success" and log.samples
+    seen: dict[str, set[float]] = {}
+    for sample in log.samples:
+        for name, score in (sample.scores or {}).items():
+            assert isinstance(score.value, dict)
+            for key, v in score.value.items():
+                if isinstance(v, int | float) and v == v:  # not NaN
+                    seen.setdefault(f"{name}.{key}", set()).add(float(v))
+    counts = {k for k, vs in seen.items() if not vs <= {0.0, 1.0}}
+    assert "simulated_user.simulated_turns" in counts  # the run exercises a real count
+    assert counts <= MEAN_KEYS, counts - MEAN_KEYS
+    assert log.results is not None
+    [turns] = [s for s in log.results.scores if s.name == "simulated_turns"]
+    low, high = (turns.metrics[f"equanimity/ci_{end}"].value for end in ("lower", "upper"))
+    # a t interval on a count of turns (Wilson's gave NaN for a "rate" above 1)
+    assert 1.0 < low < turns.metrics["mean"].value < high

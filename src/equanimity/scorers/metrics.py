@@ -28,6 +28,8 @@ MEAN_KEYS = frozenset(
         "referral.turns_to_referral",
         "distress.marker_rate",
         "distress.intensity",
+        "simulated_user.regenerated",
+        "simulated_user.simulated_turns",
     }
 )
 """``scorer.key`` values that are counts or fractions, not 0/1 outcomes: they get a t interval
