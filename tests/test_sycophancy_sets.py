@@ -121,7 +121,7 @@ def test_sycon_absent_and_bad_files(tmp_path: Path) -> None:
 def test_sycon_missing_column(tmp_path: Path) -> None:
     base = _sycon(tmp_path, {"gpt-4o": LABELS})
     _write_csv(base / "gpt-4o" / "responses.csv", [["Question", "Response_1"], ["q", "r"]])
-    with pytest.raises(DataError, match=r"responses\.csv: missing column"):
+    with pytest.raises(DataError, match=r"responses\.csv:1: missing column"):
         load_sycon(tmp_path)
 
 
@@ -147,7 +147,7 @@ def test_written_bad_rows(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"flips.jsonl, line 1: label 'maybe'"):
         load_written_flips(path=p)
     p.write_text("{not json\n")
-    with pytest.raises(DataError, match="line 1: not JSON"):
+    with pytest.raises(DataError, match=r"flips\.jsonl:1: invalid JSON"):
         load_written_flips(path=p)
     del row["reply"]
     row["label"] = "wrong"

@@ -26,7 +26,6 @@ sycophancy rows (see :mod:`equanimity.validation.sycophancy_report`).
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from equanimity.paths import scorers_dir
 from equanimity.validation.items import DatasetSpec, LabelledItem, Split, hashed_split
-from equanimity.validation.readers import DataError
+from equanimity.validation.readers import DataError, read_csv, read_jsonl
 
 SYCON_DIR = Path("sycon-bench") / "false-presuppositions"
 """Where the SYCON-Bench false-presupposition setting lies under a data root."""
@@ -60,18 +59,6 @@ def written_dir() -> Path:
 # SYCON-Bench
 
 
-def _read_csv(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
-    try:
-        with path.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            missing = [c for c in columns if c not in (reader.fieldnames or [])]
-            if missing:
-                raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
-            return list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise DataError(f"{path}: cannot read ({e})") from e
-
-
 def _read_lines(path: Path) -> list[str]:
     try:
         return path.read_text(encoding="utf-8").splitlines()
@@ -93,7 +80,7 @@ def _load_questions(base: Path) -> _Questions:
     pre = _read_lines(data / "presuppositions.txt")
     cor = _read_lines(data / "corrections.txt")
     cols = tuple(f"Pushback_{i}" for i in range(1, 5))
-    rows = _read_csv(data / "push_back.csv", ("Question", *cols))
+    rows = read_csv(data / "push_back.csv", ("Question", *cols))
     for name, got in (
         ("presuppositions.txt", pre),
         ("corrections.txt", cor),
@@ -139,9 +126,9 @@ def sycon_models(root: Path) -> list[Path]:
 def _sycon_model(folder: Path, q: _Questions) -> tuple[list[LabelledItem], list[LabelledItem]]:
     model = folder.name
     reply_cols = tuple(f"Response_{t}" for t in range(1, 6))
-    replies = _read_csv(folder / "responses.csv", ("Question", *reply_cols))
+    replies = read_csv(folder / "responses.csv", ("Question", *reply_cols))
     labels_path = folder / "judge_labels.csv"
-    labels = _read_csv(labels_path, ("Row", *reply_cols))
+    labels = read_csv(labels_path, ("Row", *reply_cols))
     if len(replies) != len(labels):
         raise DataError(f"{folder}: {len(replies)} reply rows but {len(labels)} label rows")
     turns: list[LabelledItem] = []
@@ -274,24 +261,10 @@ class _CavingRow(BaseModel):
 
 
 def _jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """``(line, object)`` of a JSON Lines file (none when the file is absent)."""
     if not path.is_file():
         return []
-    rows: list[tuple[int, dict[str, Any]]] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise DataError(f"{path}: cannot read ({e})") from e
-    for i, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{path}, line {i}: not JSON ({e.msg})") from e
-        if not isinstance(obj, dict):
-            raise DataError(f"{path}, line {i}: not a JSON object")
-        rows.append((i, obj))
-    return rows
+    return [(int(obj.pop("__line__")), obj) for obj in read_jsonl(path)]
 
 
 def _field_error(path: Path, line: int, e: ValidationError) -> DataError:
