@@ -452,9 +452,9 @@ def test_the_head_probabilities_of_unchanged_replies_are_not_computed_again(
 
     log = read_eval_log(str(caver_log))
     recorded = [
-        s.scores["distress"].metadata[HEAD_KEY]
+        md[HEAD_KEY]
         for s in log.samples or []
-        if s.scores and HEAD_KEY in (s.scores["distress"].metadata or {})
+        if s.scores and HEAD_KEY in (md := s.scores["distress"].metadata or {})
     ]
     assert recorded and all(r["head"] == distress_text.head_id() for r in recorded)
     # a fresh process: nothing cached, the head's probabilities must come from the log
