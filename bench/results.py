@@ -181,55 +181,34 @@ def scaling_lines(rows_in: list[Overhead]) -> list[str]:
     )
 
 
+def _post_row(samples: str, op: str, r: dict[str, Any]) -> list[str]:
+    # rescore runs worker processes: count their CPU, and bound the memory in use
+    return [
+        samples,
+        op,
+        f"{r['wall_s']:.1f}",
+        f"{r.get('total_cpu_s', r['cpu_s']):.1f}",
+        f"{r.get('peak_rss_bound_mb', r['peak_rss_mb']):.0f}",
+        str(r["rc"]) if "rc" in r else "",
+        f"{r['load_start']:.1f}",
+    ]
+
+
 def post_lines(p: PostResults) -> list[str]:
     """Part 3 as a table: wall, CPU and peak memory of each operation at each size."""
     rows = []
-    t = p.template_rescore
-    if t:
-        rows.append(
-            [
-                f"{p.template_samples:,} (template)",
-                "rescore, head probabilities re-used",
-                f"{t['wall_s']:.1f}",
-                f"{t.get('total_cpu_s', t['cpu_s']):.1f}",
-                f"{t.get('peak_rss_bound_mb', t['peak_rss_mb']):.0f}",
-                "",
-                f"{t['load_start']:.1f}",
-            ]
-        )
+    if p.template_rescore:
+        label = f"{p.template_samples:,} (template)"
+        rows.append(_post_row(label, "rescore, head probabilities re-used", p.template_rescore))
     for n in p.sizes:
         for op in OPERATIONS:
             r = p.ops.get(n, {}).get(op)
             if r is None:
                 continue
-            rc = str(r.get("rc", "")) if "rc" in r else ""
-            # rescore runs worker processes: count their CPU, and bound the memory in use
-            cpu = r.get("total_cpu_s", r["cpu_s"])
-            peak = r.get("peak_rss_bound_mb", r["peak_rss_mb"])
-            rows.append(
-                [
-                    f"{n:,}",
-                    op,
-                    f"{r['wall_s']:.1f}",
-                    f"{cpu:.1f}",
-                    f"{peak:.0f}",
-                    rc,
-                    f"{r['load_start']:.1f}",
-                ]
-            )
+            rows.append(_post_row(f"{n:,}", op, r))
             again = p.rescore_again.get(n) if op == "rescore" else None
             if again:
-                rows.append(
-                    [
-                        f"{n:,}",
-                        "rescore again, head probabilities re-used",
-                        f"{again['wall_s']:.1f}",
-                        f"{again.get('total_cpu_s', again['cpu_s']):.1f}",
-                        f"{again.get('peak_rss_bound_mb', again['peak_rss_mb']):.0f}",
-                        "",
-                        f"{again['load_start']:.1f}",
-                    ]
-                )
+                rows.append(_post_row(f"{n:,}", "rescore again, head probabilities re-used", again))
     lines = _table(
         ["samples", "operation", "wall s", "CPU s", "peak RSS MiB", "exit", "load"], rows
     )
