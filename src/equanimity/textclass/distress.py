@@ -12,7 +12,6 @@ Without the embedding packages the lexicon decides alone.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,7 +19,7 @@ from functools import lru_cache
 from pydantic import Field
 
 from equanimity.textclass import lexicons
-from equanimity.textclass.embeddings import EmbeddingError, embed_many, text_key
+from equanimity.textclass.embeddings import EmbeddingError, LruCache, embed_many, text_key
 from equanimity.textclass.learned import LearnedError, load_head
 from equanimity.textclass.lexicons import (
     Macros,
@@ -102,8 +101,7 @@ LEARNED_FAMILY = "learned"
 
 KNOWN_SIZE = 65536
 """Head probabilities remembered from earlier scores (:func:`remember_probabilities`)."""
-_KNOWN: OrderedDict[tuple[str, str], float] = OrderedDict()
-_KNOWN_LOCK = threading.Lock()
+_KNOWN: LruCache[float] = LruCache(KNOWN_SIZE)
 
 
 def head_id() -> str:
@@ -133,13 +131,9 @@ def remember_probabilities(head: str, entries: Iterable[tuple[str, float]]) -> i
     except LearnedError:
         return 0
     kept = 0
-    with _KNOWN_LOCK:
-        for tid, p in entries:
-            _KNOWN[(head, tid)] = float(p)
-            _KNOWN.move_to_end((head, tid))
-            kept += 1
-        while len(_KNOWN) > KNOWN_SIZE:
-            _KNOWN.popitem(last=False)
+    for tid, p in entries:
+        _KNOWN.put(f"{head}|{tid}", float(p))
+        kept += 1
     return kept
 
 
@@ -149,15 +143,13 @@ def forget_probabilities() -> None:
     Those of an edited head are never read again anyway: they are kept under the old head's
     identity.
     """
-    with _KNOWN_LOCK:
-        _KNOWN.clear()
+    _KNOWN.clear()
 
 
 def _known(text: str) -> float | None:
-    with _KNOWN_LOCK:
-        if not _KNOWN:
-            return None
-        return _KNOWN.get((head_id(), text_id(text)))
+    if not len(_KNOWN):
+        return None
+    return _KNOWN.get(f"{head_id()}|{text_id(text)}")
 
 
 def distress_probability(text: str) -> float:

