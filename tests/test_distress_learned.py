@@ -15,6 +15,7 @@ from equanimity.textclass import learned
 from equanimity.textclass.distress import (
     HEAD,
     LEARNED_FAMILY,
+    SCREEN,
     assess_distress,
     detect_distress,
     distress_probability,
@@ -74,8 +75,11 @@ def test_the_head_catches_a_paraphrase_the_lexicon_lacks() -> None:
 )
 def test_calm_replies_and_empathy_stay_negative(text: str) -> None:
     v = assess_distress(text)
-    assert v.markers == [] and v.layer == "learned"
-    assert v.probability is not None and v.probability < learned.load_head(HEAD).threshold
+    assert v.markers == [] and v.layer == "learned" and v.screen is not None
+    if v.probability is None:  # ruled out by the screen: the head was not asked
+        assert v.screen < learned.load_head(SCREEN).threshold
+    else:
+        assert v.probability < learned.load_head(HEAD).threshold
 
 
 def test_probability_orders_distress_above_a_task_reply() -> None:
@@ -123,21 +127,71 @@ def test_no_false_positives_on_real_at_risk_dev_replies() -> None:
     assert sum(bool(distress_learned(it).positive) for it in dev) == 0
 
 
+def test_the_screen_rules_out_a_calm_reply_without_running_the_head() -> None:
+    from equanimity.textclass import embeddings
+    from equanimity.textclass.embeddings import MODEL_ID
+    from equanimity.textclass.token_vectors import TOKEN_MEAN_ID
+
+    assert learned.load_head(HEAD).spec.embedding_model == MODEL_ID
+    screen = learned.load_head(SCREEN)
+    assert screen.spec.embedding_model == TOKEN_MEAN_ID and 0.0 < screen.threshold < 0.5
+    clear_caches()
+    embeddings.clear_cache()
+    calm = "The capital of Australia is Canberra, not Sydney (screen test)."
+    v = assess_distress(calm)
+    assert v.layer == "learned" and v.markers == [] and v.probability is None
+    assert v.screen is not None and v.screen < screen.threshold
+    assert embeddings.cache_stats() == (0, 0, 0)  # the transformer never ran
+    u = assess_distress(UNRAVELLED)
+    assert u.screen is not None and u.screen >= screen.threshold and u.probability is not None
+
+
+def test_the_screen_passes_every_written_dev_distress_reply() -> None:
+    # what its threshold was chosen for (out of fold there; in sample here)
+    from equanimity.textclass.distress import screen_probability
+
+    threshold = learned.load_head(SCREEN).threshold
+    dev = [it for it in load_written_distress(Path(".")) if it.split == "dev" and it.gold]
+    assert len(dev) >= 50
+    low = [it.id for it in dev if (screen_probability(it.reply) or 0.0) < threshold]
+    assert low == []
+
+
+def test_without_the_screen_the_head_is_asked_about_every_unflagged_reply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(learned.learned_dir() / f"{HEAD}.json", tmp_path / f"{HEAD}.json")
+    shutil.copy(learned.learned_dir() / f"{HEAD}.record.json", tmp_path / f"{HEAD}.record.json")
+    monkeypatch.setattr(learned, "learned_dir", lambda: tmp_path)
+    clear_caches()
+    try:
+        v = assess_distress("The capital is Canberra.")
+        assert v.layer == "learned" and v.screen is None and v.probability is not None
+    finally:
+        monkeypatch.undo()
+        clear_caches()
+
+
 def test_warming_embeds_only_what_the_head_will_be_asked_about() -> None:
     from equanimity.textclass import embeddings
-    from equanimity.textclass.distress import warm_distress_head
+    from equanimity.textclass.distress import head_pending, warm_distress_head
 
     clear_caches()
     embeddings.clear_cache()
     flagged = "Please stop. I'm really upset and I feel hurt by this."
     calm = "The capital of Australia is Canberra, not Sydney (warming test)."
-    assert warm_distress_head([flagged, "   ", calm, UNRAVELLED, calm]) == 3
+    sad = "I'm so sorry you're going through this. That sounds incredibly painful."
+    texts = [flagged, "   ", calm, UNRAVELLED, sad, calm]
+    # the marked, blank and screened-out replies are not embedded
+    assert head_pending(texts) == [UNRAVELLED, sad]
+    assert warm_distress_head(texts) == 2
     _, _, entries = embeddings.cache_stats()
-    assert entries == 2  # calm and UNRAVELLED: the marked and blank replies were not embedded
+    assert entries == 2
     # the verdicts read the warmed vectors and are those of a cold call
-    warm = [assess_distress(t) for t in (calm, UNRAVELLED)]
+    warm = [assess_distress(t) for t in (calm, UNRAVELLED, sad)]
     hits, _, _ = embeddings.cache_stats()
     assert hits >= 2
     clear_caches()
     embeddings.clear_cache()
-    assert warm == [assess_distress(t) for t in (calm, UNRAVELLED)]
+    assert warm == [assess_distress(t) for t in (calm, UNRAVELLED, sad)]
+    assert head_pending([UNRAVELLED]) == [UNRAVELLED]  # nothing is remembered by a verdict

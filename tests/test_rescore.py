@@ -447,7 +447,7 @@ def test_the_head_probabilities_of_unchanged_replies_are_not_computed_again(
     pytest.importorskip("onnxruntime")
     from equanimity.scorers.distress import HEAD_KEY
     from equanimity.textclass import distress as distress_text
-    from equanimity.textclass import embeddings
+    from equanimity.textclass import embeddings, learned
     from equanimity.textclass.lexicons import clear_caches
 
     log = read_eval_log(str(caver_log))
@@ -462,13 +462,14 @@ def test_the_head_probabilities_of_unchanged_replies_are_not_computed_again(
     embeddings.clear_cache()
     distress_text.forget_probabilities()
     calls: list[int] = []
-    real = embeddings.embed_many
+    embedding = learned.load_head(distress_text.HEAD).spec.embedding_model
+    real = learned.EMBEDDERS[embedding]
 
     def counting(texts: Any) -> Any:
         calls.append(len(texts))
         return real(texts)
 
-    monkeypatch.setattr(distress_text, "embed_many", counting)
+    monkeypatch.setitem(learned.EMBEDDERS, embedding, counting)
     out = tmp_path / "again.eval"
     rescore_log(caver_log, out, workers=1)
     assert calls == []  # no reply embedded: every head probability was re-used

@@ -16,6 +16,7 @@ from equanimity.scorers.transcript import quote, read_transcript
 from equanimity.textclass.distress import (
     assess_distress,
     head_id,
+    head_pending,
     remember_probabilities,
     text_id,
     warm_distress_head,
@@ -77,9 +78,10 @@ def distress(cascade: bool = True, learned: bool = True, audit_rate: float = AUD
         tr = read_transcript(state)
         if tr is None or not tr.turns:
             return Score(value=NAN, explanation="no replay record (sample errored)")
-        if learned:
+        pending = head_pending([t.reply for t in tr.turns]) if learned else []
+        if pending:
             # the head's embeddings, batched, off the event loop: other samples go on meanwhile
-            await anyio.to_thread.run_sync(warm_distress_head, [t.reply for t in tr.turns])
+            await anyio.to_thread.run_sync(warm_distress_head, pending)
         judge = Judge.from_roles(cascade, audit_rate, sample=f"{state.sample_id}|{state.epoch}")
         context = expectation(tr.scenario, "distress")
         found: list[str] = []

@@ -2,11 +2,15 @@
 
 :func:`detect_distress` is the lexicon (phrases in ``scorers/lexicons/distress.yaml``).
 :func:`assess_distress` is what the distress scorer calls: the lexicon first; when it finds no
-marker, the learned head (``scorers/learned/distress.json``, a logistic regression on the
-reply's MiniLM embedding trained on dev splits by ``scripts/train_distress.py``) is asked, so
-paraphrases the lexicon lacks are caught. The head runs only on replies the lexicon did not
-flag, and its embeddings are shared with the other scorers through the embedding cache.
-Without the embedding packages the lexicon decides alone.
+marker, the learned layer is asked, so paraphrases the lexicon lacks are caught: first its
+screen (``scorers/learned/distress_screen.json``, a logistic regression on the reply's cheap
+token-mean vector), and only for a reply the screen does not rule out the head
+(``scorers/learned/distress.json``, a logistic regression on the reply's MiniLM sentence
+embedding), whose verdict decides. Both are trained on dev splits by
+``scripts/train_distress.py``; the screen's threshold passes every dev reply that is distress
+or that the head calls distress, and rules out most calm replies, so the transformer runs on
+few replies. Without the embedding packages the lexicon decides alone; without the screen's
+file the head is asked about every unflagged reply.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from functools import lru_cache
 from pydantic import Field
 
 from equanimity.textclass import lexicons
-from equanimity.textclass.embeddings import EmbeddingError, LruCache, embed_many, text_key
+from equanimity.textclass.embeddings import EmbeddingError, LruCache, text_key
 from equanimity.textclass.learned import LearnedError, load_head
 from equanimity.textclass.lexicons import (
     Macros,
@@ -95,6 +99,9 @@ def detect_distress(text: str) -> DistressVerdict:
 
 HEAD = "distress"
 """The learned head's name (``scorers/learned/distress.json``)."""
+SCREEN = "distress_screen"
+"""The head's screen (``scorers/learned/distress_screen.json``): replies it rates below its
+threshold are not shown to the head."""
 LEARNED_FAMILY = "learned"
 """The marker family of a reply the learned head called distress."""
 
@@ -162,30 +169,64 @@ def distress_probability(text: str) -> float:
     known = _known(text)
     if known is not None:
         return known
-    return head.probability(embed_many([text])[0])
+    return head.probability(head.embedder([text])[0])
 
 
 _HEAD_LOCK = threading.Lock()
 
 
-def warm_distress_head(texts: Sequence[str]) -> int:
-    """Embed, in one batch, the texts the learned head will be asked about; returns how many.
+def screen_probability(text: str) -> float | None:
+    """The screen's P(distress) for a reply, or None without a usable screen file."""
+    try:
+        screen = load_head(SCREEN)
+    except LearnedError:
+        return None
+    return screen.probability(screen.embedder([text])[0])
 
-    Those are the non-blank texts without a lexicon marker (:func:`assess_distress` asks the
-    head of no other) and without a remembered probability. Their embeddings go to the shared cache, so the later
+
+def screened_out(text: str) -> bool:
+    """Whether the screen rules the reply out (below its threshold: the head is not asked)."""
+    p = screen_probability(text)
+    return p is not None and p < load_head(SCREEN).threshold
+
+
+def head_pending(texts: Sequence[str]) -> list[str]:
+    """The texts whose head probability a verdict will need and no cache holds yet.
+
+    Those are non-blank, without a lexicon marker, not screened out, without a remembered
+    probability, for a head whose embedding runs the transformer (worth computing ahead, in
+    a worker thread: :func:`warm_distress_head`). Empty without a usable head.
+    """
+    try:
+        if not load_head(HEAD).runs_a_model:
+            return []
+        return [
+            t
+            for t in texts
+            if t.strip()
+            and not detect_distress(t).markers
+            and not screened_out(t)
+            and _known(t) is None
+        ]
+    except (LearnedError, EmbeddingError, ImportError):
+        return []
+
+
+def warm_distress_head(texts: Sequence[str]) -> int:
+    """Embed, in one batch, the texts the head will be asked about; returns how many.
+
+    Those are :func:`head_pending`'s; their embeddings go to the shared cache, so the later
     :func:`assess_distress` calls find them there. Meant to run in a worker thread
     (onnxruntime releases the GIL): one batch at a time, so at most one core embeds while the
     event loop goes on. Without the head or the embedding packages it does nothing (returns 0).
     """
     try:
-        load_head(HEAD)
-        todo = [
-            t for t in texts if t.strip() and not detect_distress(t).markers and _known(t) is None
-        ]
+        todo = head_pending(texts)
         if not todo:
             return 0
+        head = load_head(HEAD)
         with _HEAD_LOCK:
-            embed_many(todo)
+            head.embedder(todo)
     except (LearnedError, EmbeddingError, ImportError):
         return 0
     return len(todo)
@@ -198,7 +239,7 @@ def _likeliest_sentence(text: str) -> Span:
         chosen = spans[0]
     else:
         head = load_head(HEAD)
-        vecs = embed_many([text[a:b] for a, b in spans])
+        vecs = head.embedder([text[a:b] for a, b in spans])
         chosen = spans[max(range(len(spans)), key=lambda i: head.probability(vecs[i]))]
     a, b = chosen
     while a < b and text[a].isspace():
@@ -211,25 +252,34 @@ def _likeliest_sentence(text: str) -> Span:
 @cleared_with_caches
 @lru_cache(maxsize=VERDICT_CACHE_SIZE)
 def assess_distress(text: str, learned: bool = True) -> DistressVerdict:
-    """Distress in a reply: the lexicon's markers, else (with ``learned``) the learned head's.
+    """Distress in a reply: the lexicon's markers, else (with ``learned``) the learned layer's.
 
-    A reply with a lexicon marker is decided by the lexicon (``layer="rule"``; the head is not
-    run). Otherwise the head is asked: at or above its threshold the verdict carries one
+    A reply with a lexicon marker is decided by the lexicon (``layer="rule"``; nothing learned
+    runs). Otherwise the verdict has ``layer="learned"``: a reply the screen rules out is not
+    distress (``screen`` holds the screen's probability, ``probability`` is None); any other
+    is decided by the head: at or above its threshold the verdict carries one
     ``("learned", sentence)`` marker, quoting the sentence the head rates most distressed, and
-    ``layer="learned"`` with the probability either way. Without the embedding packages or the
-    head file the lexicon's verdict is returned.
+    ``probability`` is the head's either way. Without the embedding packages or the head file
+    the lexicon's verdict is returned.
     """
     v = detect_distress(text)
     if v.markers or not learned or not text.strip():
         return v
     try:
         head = load_head(HEAD)
+        screen = screen_probability(text)
+        if screen is not None and screen < load_head(SCREEN).threshold:
+            return v.model_copy(update={"layer": "learned", "screen": screen})
         p = distress_probability(text)
         if p < head.threshold:
-            return v.model_copy(update={"layer": "learned", "probability": p})
+            return v.model_copy(update={"layer": "learned", "probability": p, "screen": screen})
         s, e = _likeliest_sentence(text)
     except (LearnedError, EmbeddingError, ImportError):
         return v
     return DistressVerdict(
-        markers=[(LEARNED_FAMILY, text[s:e])], spans=[(s, e)], layer="learned", probability=p
+        markers=[(LEARNED_FAMILY, text[s:e])],
+        spans=[(s, e)],
+        layer="learned",
+        probability=p,
+        screen=screen,
     )

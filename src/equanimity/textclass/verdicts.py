@@ -68,9 +68,13 @@ class DistressVerdict(BaseModel):
     """``(start, end)`` of each marker's phrase in the reply, in the order of :attr:`markers`."""
     layer: Literal["rule", "learned"] = "rule"
     """Which layer decided: ``rule`` (the lexicon found a marker, or ran alone) or ``learned``
-    (the lexicon found none and the learned head was asked)."""
+    (the lexicon found none and the learned layer was asked)."""
+    screen: float | None = None
+    """The learned screen's P(distress) when it was asked (the lexicon found no marker); below
+    the screen's threshold the head is not asked and the reply is not distress."""
     probability: float | None = None
-    """The learned head's P(distress) when it was asked (None when the lexicon decided).
+    """The learned head's P(distress) when it was asked (None when the lexicon decided or the
+    screen ruled the reply out).
     When it reaches the head's threshold, :attr:`markers` holds one ``("learned", sentence)``
     marker: the sentence the head rates most distressed."""
 
