@@ -195,3 +195,22 @@ def test_warming_embeds_only_what_the_head_will_be_asked_about() -> None:
     embeddings.clear_cache()
     assert warm == [assess_distress(t) for t in (calm, UNRAVELLED, sad)]
     assert head_pending([UNRAVELLED]) == [UNRAVELLED]  # nothing is remembered by a verdict
+
+
+def test_without_onnx_the_head_is_asked_about_every_unflagged_reply(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from equanimity.textclass.embeddings import EmbeddingError
+    from equanimity.textclass.token_vectors import TOKEN_MEAN_ID
+
+    def missing(texts: object) -> object:
+        raise EmbeddingError("the token-mean embedding needs the package onnx")
+
+    monkeypatch.setitem(learned.EMBEDDERS, TOKEN_MEAN_ID, missing)
+    clear_caches()
+    try:
+        v = assess_distress("The capital is Canberra (no onnx).")
+        assert v.layer == "learned" and v.screen is None and v.probability is not None
+    finally:
+        monkeypatch.undo()
+        clear_caches()

@@ -178,12 +178,16 @@ _HEAD_LOCK = threading.Lock()
 @cleared_with_caches
 @lru_cache(maxsize=VERDICT_CACHE_SIZE)
 def screen_probability(text: str) -> float | None:
-    """The screen's P(distress) for a reply, or None without a usable screen file."""
+    """The screen's P(distress) for a reply, or None without a usable screen.
+
+    Without its file, or the ``onnx`` package that reads its vectors, the head is asked about
+    every reply the lexicon does not flag.
+    """
     try:
         screen = load_head(SCREEN)
-    except LearnedError:
+        return screen.probability(screen.embedder([text])[0])
+    except (LearnedError, EmbeddingError):
         return None
-    return screen.probability(screen.embedder([text])[0])
 
 
 def screened_out(text: str) -> bool:
