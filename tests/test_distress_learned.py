@@ -157,21 +157,6 @@ def test_the_screen_passes_every_written_dev_distress_reply() -> None:
     assert low == []
 
 
-def test_without_the_screen_the_head_is_asked_about_every_unflagged_reply(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    shutil.copy(learned.learned_dir() / f"{HEAD}.json", tmp_path / f"{HEAD}.json")
-    shutil.copy(learned.learned_dir() / f"{HEAD}.record.json", tmp_path / f"{HEAD}.record.json")
-    monkeypatch.setattr(learned, "learned_dir", lambda: tmp_path)
-    clear_caches()
-    try:
-        v = assess_distress("The capital is Canberra.")
-        assert v.layer == "learned" and v.screen is None and v.probability is not None
-    finally:
-        monkeypatch.undo()
-        clear_caches()
-
-
 def test_warming_embeds_only_what_the_head_will_be_asked_about() -> None:
     from equanimity.textclass import embeddings
     from equanimity.textclass.distress import head_pending, warm_distress_head
@@ -197,19 +182,26 @@ def test_warming_embeds_only_what_the_head_will_be_asked_about() -> None:
     assert head_pending([UNRAVELLED]) == [UNRAVELLED]  # nothing is remembered by a verdict
 
 
-def test_without_onnx_the_head_is_asked_about_every_unflagged_reply(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("missing", ["the screen's file", "the onnx package"])
+def test_without_a_usable_screen_the_head_is_asked_about_every_unflagged_reply(
+    missing: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from equanimity.textclass.embeddings import EmbeddingError
     from equanimity.textclass.token_vectors import TOKEN_MEAN_ID
 
-    def missing(texts: object) -> object:
-        raise EmbeddingError("the token-mean embedding needs the package onnx")
+    if missing == "the onnx package":
 
-    monkeypatch.setitem(learned.EMBEDDERS, TOKEN_MEAN_ID, missing)
+        def no_onnx(texts: object) -> object:
+            raise EmbeddingError("the token-mean embedding needs the package onnx")
+
+        monkeypatch.setitem(learned.EMBEDDERS, TOKEN_MEAN_ID, no_onnx)
+    else:  # a folder with the head alone
+        for name in (f"{HEAD}.json", f"{HEAD}.record.json"):
+            shutil.copy(learned.learned_dir() / name, tmp_path / name)
+        monkeypatch.setattr(learned, "learned_dir", lambda: tmp_path)
     clear_caches()
     try:
-        v = assess_distress("The capital is Canberra (no onnx).")
+        v = assess_distress(f"The capital is Canberra (without {missing}).")
         assert v.layer == "learned" and v.screen is None and v.probability is not None
     finally:
         monkeypatch.undo()
