@@ -274,7 +274,7 @@ def assess_distress(text: str, learned: bool = True) -> DistressVerdict:
     try:
         head = load_head(HEAD)
         screen = screen_probability(text)
-        if screen is not None and screen < load_head(SCREEN).threshold:
+        if screened_out(text):
             return v.model_copy(update={"layer": "learned", "screen": screen})
         p = distress_probability(text)
         if p < head.threshold:
