@@ -10,8 +10,11 @@ RSS after imports, and the 1-minute load average when it started and ended. Oper
   ``replay-only`` (replay solver and tool, no scorers), ``plain-tool`` (``plain`` with the
   ``end_conversation`` tool offered on every call), ``floor`` (``plain-tool`` with five
   do-nothing scorers: inspect's own cost of this pipeline's shape), ``equanimity-learned``
-  (``equanimity`` with the learned layer on; ``python -m bench --learned``). ``equanimity`` runs with
-  the options ``equanimity run`` uses (:data:`equanimity.tasks.EVAL_DEFAULTS`).
+  (``equanimity`` with the learned layer on; ``python -m bench --learned``), ``plain-collector``
+  (``plain`` under equanimity's collector settings: the like-for-like comparison). The
+  ``equanimity*`` variants run as ``equanimity run`` runs them: its options
+  (:data:`equanimity.tasks.EVAL_DEFAULTS`) and its collector settings
+  (:func:`equanimity.collector.eval_collector`).
 - ``template PERSONA LOG_DIR``: the real library replayed by a reference persona (no grader).
 - ``replicate TEMPLATE N OUT``: write an N-sample log by replicating the template's samples.
 - ``rescore LOG OUT``: ``equanimity rescore LOG -o OUT --overwrite`` (streamed, one worker
@@ -34,6 +37,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +61,18 @@ def _replay(variant: str, n: str, log_dir: str, conn: str) -> dict[str, Any]:
     from inspect_ai import eval as inspect_eval
 
     from bench.synthetic import equanimity_task, instant_model, plain_task, synthetic_scenarios
+    from equanimity.collector import eval_collector
     from equanimity.tasks import EVAL_DEFAULTS, quiet_display
 
     scenarios = synthetic_scenarios(int(n))
     extra: dict[str, Any] = {}
-    if variant in ("plain", "plain-tool", "floor"):
-        task = plain_task(scenarios, tool=variant != "plain", noop=5 if variant == "floor" else 0)
+    collector = variant.startswith("equanimity") or variant == "plain-collector"
+    if variant in ("plain", "plain-tool", "floor", "plain-collector"):
+        task = plain_task(
+            scenarios,
+            tool=variant not in ("plain", "plain-collector"),
+            noop=5 if variant == "floor" else 0,
+        )
         extra = dict(EVAL_DEFAULTS) if variant == "floor" else {}
     elif variant == "replay-only":
         task = equanimity_task(scenarios, scorers=False)
@@ -77,15 +87,16 @@ def _replay(variant: str, n: str, log_dir: str, conn: str) -> dict[str, Any]:
     # every variant as `equanimity run --display none` runs it (quiet_display: inspect's log
     # display, which skips laying out the final results panel nobody sees)
     display = quiet_display("none")
-    logs = inspect_eval(
-        task,
-        model=model,
-        display=display,
-        log_dir=log_dir,
-        max_connections=int(conn),
-        max_samples=int(conn),
-        **extra,
-    )
+    with eval_collector() if collector else nullcontext():
+        logs = inspect_eval(
+            task,
+            model=model,
+            display=display,
+            log_dir=log_dir,
+            max_connections=int(conn),
+            max_samples=int(conn),
+            **extra,
+        )
     log = logs[0]
     return {
         "status": log.status,
@@ -182,21 +193,23 @@ def _model(limit: str, log_dir: str) -> dict[str, Any]:
     from inspect_ai.event import ModelEvent
     from inspect_ai.log import read_eval_log
 
+    from equanimity.collector import eval_collector
     from equanimity.scenarios.selection import DEFAULT_PER_CATEGORY
     from equanimity.tasks import EVAL_DEFAULTS, build_task, quiet_display
 
     main_job = limit == "main"
     t0, c0 = time.perf_counter(), _cpu()
-    log = inspect_eval(
-        build_task(sample=DEFAULT_PER_CATEGORY) if main_job else build_task(),
-        model="equanimity/local",
-        # as `equanimity run --display none` (inspect's log display: no final results panel)
-        display=quiet_display("none"),
-        log_dir=log_dir,
-        limit=None if main_job else int(limit),
-        max_connections=1,
-        **EVAL_DEFAULTS,
-    )[0]
+    with eval_collector():
+        log = inspect_eval(
+            build_task(sample=DEFAULT_PER_CATEGORY) if main_job else build_task(),
+            model="equanimity/local",
+            # as `equanimity run --display none` (inspect's log display: no final results panel)
+            display=quiet_display("none"),
+            log_dir=log_dir,
+            limit=None if main_job else int(limit),
+            max_connections=1,
+            **EVAL_DEFAULTS,
+        )[0]
     eval_wall, eval_cpu = time.perf_counter() - t0, _cpu() - c0
     full = read_eval_log(str(log.location))
     generate = generate_cpu = load = 0.0

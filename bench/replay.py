@@ -9,8 +9,10 @@ from typing import Any
 
 from bench.measure import median, run_child
 
-MAIN_VARIANTS = ("equanimity", "plain")
-"""The full pipeline, and plain inspect-ai with the same turns and model."""
+MAIN_VARIANTS = ("equanimity", "plain", "plain-collector")
+"""The full pipeline, plain inspect-ai with the same turns and model, and plain inspect-ai
+under the collector settings ``equanimity run`` uses (:mod:`equanimity.collector`): the
+headline ratio is against plain as users run it, the like-for-like one against the latter."""
 
 DECOMPOSE_VARIANTS = ("plain-tool", "floor", "replay-only", "equanimity-live")
 
@@ -33,6 +35,7 @@ LABELS = {
     "replay-only": "equanimity replay + tool, no scorers",
     "equanimity-live": "equanimity with live metrics (`score_display=True`)",
     "equanimity-learned": "equanimity with the learned layer on (`--learned`)",
+    "plain-collector": "plain inspect-ai under equanimity's collector settings",
 }
 """Table labels of the variants."""
 

@@ -110,11 +110,18 @@ def overhead_lines(o: Overhead) -> list[str]:
                 f"the target"
             )
     floor = ""
+    if "plain-collector" in o.variants:
+        lw = o.ratio("wall_s") / o.ratio("wall_s", "plain-collector")
+        lc = o.ratio("cpu_s") / o.ratio("cpu_s", "plain-collector")
+        floor += (
+            f" Like for like (plain inspect-ai under the same collector settings as "
+            f"`equanimity run`, `equanimity.collector`): **{lw:.2f}×** wall, {lc:.2f}× CPU."
+        )
     if "floor" in o.variants:
         fw, fc = o.ratio("wall_s", "floor"), o.ratio("cpu_s", "floor")
         own_w = o.ratio("wall_s") / fw
         own_c = o.ratio("cpu_s") / fc
-        floor = (
+        floor += (
             f" inspect's own floor for this shape (the same turns with the tool offered and "
             f"five do-nothing scorers) is {fw:.2f}× wall, {fc:.2f}× CPU of plain; "
             f"equanimity / floor = **{own_w:.2f}×** wall, {own_c:.2f}× CPU: the cost of "

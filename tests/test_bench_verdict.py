@@ -115,3 +115,12 @@ def test_post_part_shows_the_second_rescore_after_the_first() -> None:
     rows = [line for line in post_lines(p) if line.startswith("| 10,000")]
     assert rows[0].startswith("| 10,000 | rescore | 84.4 | 165.0 |")
     assert rows[1].startswith("| 10,000 | rescore again, head probabilities re-used | 40.0 | 70.0")
+
+
+def test_like_for_like_ratio_against_plain_under_the_same_collector() -> None:
+    o = _overhead([23.0, 23.5, 24.0])
+    o.variants["plain-collector"] = _runs("plain-collector", [20.0, 20.0, 20.0])
+    text = "\n".join(overhead_lines(o))
+    # equanimity 27.5 / plain 23.5 = 1.17 headline; like for like 27.5 / 20.0 = 1.38
+    assert "**1.17×** wall time" in text
+    assert "Like for like" in text and "**1.38×** wall" in text

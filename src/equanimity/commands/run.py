@@ -282,12 +282,17 @@ def sample_size(args: argparse.Namespace) -> int | None:
 
 
 def _run_eval(task: Task, args: argparse.Namespace, common: dict[str, Any]) -> list[EvalLog]:
-    """Run (or resume) the eval with inspect's progress display but not its final panel."""
+    """Run (or resume) the eval with inspect's progress display but not its final panel.
+
+    The collector runs with :func:`~equanimity.collector.eval_collector`'s settings meanwhile.
+    """
     from inspect_ai import eval as inspect_eval
     from inspect_ai import eval_set
 
+    from equanimity.collector import eval_collector
+
     try:
-        with without_results_panel():
+        with without_results_panel(), eval_collector():
             if args.resume:
                 _, logs = eval_set([task], log_dir=str(args.log_dir), **common)
             else:
