@@ -82,8 +82,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--no-decompose",
         action="store_true",
-        help="part 1: only equanimity and plain (skip the plain-tool, replay-only and "
-        "live-metrics variants)",
+        help="part 1: only equanimity, plain and plain under equanimity's collector settings "
+        "(skip the plain-tool, floor, replay-only and live-metrics variants)",
     )
     p.add_argument(
         "--learned",

@@ -44,3 +44,12 @@ def eval_collector(thresholds: tuple[int, int, int] | None = EVAL_THRESHOLDS) ->
     finally:
         gc.set_threshold(*previous)
         gc.unfreeze()
+
+
+def tune_worker_process() -> None:
+    """Freeze what this worker process holds now and use :data:`EVAL_THRESHOLDS` until it exits.
+
+    For processes that live as long as their work (the re-scorer's pool workers).
+    """
+    gc.freeze()
+    gc.set_threshold(*EVAL_THRESHOLDS)
