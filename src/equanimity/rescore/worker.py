@@ -6,6 +6,7 @@ chunks of sample members it is given, returning them serialised and ready to wri
 
 from __future__ import annotations
 
+import gc
 import zipfile
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,6 @@ from inspect_ai.model import GenerateConfig, Model, get_model
 from inspect_ai.scorer import Scorer
 from inspect_ai.util import registry_info
 
-from equanimity.collector import tune_worker_process
 from equanimity.rescore.errors import RescoreError
 from equanimity.rescore.results import implicit_reducer
 from equanimity.rescore.sample import ScoredSample, ScoringContext, rescore_sample
@@ -211,9 +211,8 @@ def init_worker(spec: WorkerSpec) -> None:
     global _WORKER
     _WORKER = ChunkScorer(spec)
     # what was inherited or built so far lives until the process ends: keep the cyclic
-    # collector from walking it again and again while samples come and go, and collect less
-    # often (the settings of an eval run)
-    tune_worker_process()
+    # collector from walking it again and again while samples come and go
+    gc.freeze()
 
 
 def score_chunk(members: list[str]) -> list[ScoredSample]:
