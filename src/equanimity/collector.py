@@ -32,7 +32,8 @@ EVAL_THRESHOLDS = (50_000, 50, 1_000)
 def eval_collector(thresholds: tuple[int, int, int] | None = EVAL_THRESHOLDS) -> Iterator[None]:
     """Run the block with the setup objects frozen and ``thresholds`` set (None: unchanged).
 
-    Restores the previous thresholds and unfreezes on exit, also when the block raises.
+    Restores the previous thresholds and unfreezes on exit, also when the block raises
+    (:func:`gc.unfreeze` releases every frozen object, also any frozen before the block).
     """
     load_lexicons()
     gc.collect()
