@@ -109,11 +109,11 @@ def overhead_lines(o: Overhead) -> list[str]:
                 f"{100 * cpu_drift:.0f}%) it {'meets' if cpu <= TARGET_RATIO else 'misses'} "
                 f"the target"
             )
-    floor = ""
+    context = ""
     if "plain-collector" in o.variants:
         lw = o.ratio("wall_s") / o.ratio("wall_s", "plain-collector")
         lc = o.ratio("cpu_s") / o.ratio("cpu_s", "plain-collector")
-        floor += (
+        context += (
             f" Like for like (plain inspect-ai under the same collector settings as "
             f"`equanimity run`, `equanimity.collector`): **{lw:.2f}×** wall, {lc:.2f}× CPU."
         )
@@ -121,7 +121,7 @@ def overhead_lines(o: Overhead) -> list[str]:
         fw, fc = o.ratio("wall_s", "floor"), o.ratio("cpu_s", "floor")
         own_w = o.ratio("wall_s") / fw
         own_c = o.ratio("cpu_s") / fc
-        floor += (
+        context += (
             f" inspect's own floor for this shape (the same turns with the tool offered and "
             f"five do-nothing scorers) is {fw:.2f}× wall, {fc:.2f}× CPU of plain; "
             f"equanimity / floor = **{own_w:.2f}×** wall, {own_c:.2f}× CPU: the cost of "
@@ -146,7 +146,7 @@ def overhead_lines(o: Overhead) -> list[str]:
         "",
         f"{o.samples:,} scenarios × 5 turns. Headline: equanimity / plain inspect-ai = "
         f"**{wall:.2f}×** wall time (median of {len(o.equanimity.runs)} runs each), "
-        f"{cpu:.2f}× CPU time; {verdict}.{floor} CPU time "
+        f"{cpu:.2f}× CPU time; {verdict}.{context} CPU time "
         f"is the steadier figure on a shared machine (wall time stretches with the load). "
         f"Load average (1 min) at the start of the runs: {_loads(o)}.",
     ]
