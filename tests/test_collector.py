@@ -31,9 +31,10 @@ def test_restores_when_the_block_raises() -> None:
 
 
 def test_none_keeps_the_thresholds() -> None:
+    before = gc.get_threshold()
     gc.set_threshold(700, 10, 10)
     try:
         with eval_collector(None):
             assert gc.get_threshold() == (700, 10, 10)
     finally:
-        gc.set_threshold(700, 10, 10)
+        gc.set_threshold(*before)
